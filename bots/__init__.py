@@ -1,0 +1,1 @@
+"""Channel adapters (Telegram, SMS, email, social mentions), one module per channel."""

@@ -1,0 +1,1 @@
+"""The Flask gateway: webhooks, conversation, APIs, console and scheduled jobs."""

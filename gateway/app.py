@@ -1,0 +1,73 @@
+"""The Flask application factory: webhooks, APIs and pages all hang off `create_app`."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from gateway import health, media
+from gateway.config import Config
+from gateway.metrics import Metrics
+from gateway.open311 import blueprint as open311_blueprint
+from gateway.open311.views import http_error as open311_http_error
+from gateway.services import Services
+from normalizer.wilayah import Wilayah
+from store import Database
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config, db: Database, wilayah: Wilayah | None = None, environ: dict[str, str] | None = None) -> Flask:
+    environ = os.environ if environ is None else environ
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.server.max_request_bytes
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    keys = frozenset(k.strip() for k in environ.get(config.open311.api_keys_env, "").split(",") if k.strip())
+    app.extensions["lapor"] = Services(
+        config=config,
+        db=db,
+        wilayah=wilayah or Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m),
+        open311_api_keys=keys,
+    )
+    metrics = Metrics(db)
+    app.extensions["lapor.metrics"] = metrics
+    for blueprint in (health.blueprint, media.blueprint, open311_blueprint):
+        app.register_blueprint(blueprint)
+    _register_error_handlers(app, metrics)
+    return app
+
+
+def _register_error_handlers(app: Flask, metrics: Metrics) -> None:
+    @app.after_request
+    def _count_errors(response):
+        if response.status_code >= 400:
+            metrics.http_errors.labels(str(response.status_code)).inc()
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_exception(error: HTTPException):
+        status = error.code or 500
+        description = error.description or error.name
+        if request.path.startswith("/open311/"):
+            if status == 404 and request.url_rule is None:
+                description = f"no such resource: {request.path} (see /open311/v2/openapi.json)"
+            response = open311_http_error(status, description, request.path)
+        else:
+            response = jsonify(error={"status": status, "message": description})
+            response.status_code = status
+        allow = error.get_response().headers.get("Allow")
+        if allow:
+            response.headers["Allow"] = allow
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        metrics.unhandled.inc()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/open311/"):
+            return open311_http_error(500, "internal error", request.path)
+        return jsonify(error={"status": 500, "message": "internal error"}), 500

@@ -1,0 +1,111 @@
+"""`python run.py <command>`: serve (default), init-db, import-units."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from gateway.config import Config, ConfigError, load_config
+from normalizer.wilayah import DEFAULT_GEOJSON, Wilayah
+from store import Database
+from store.crypto import DataKeyError, load_keyring
+from store.units import UnitSpec, count_units, import_units
+
+log = logging.getLogger("lapor")
+
+
+def open_database(config: Config) -> Database:
+    keyring = load_keyring(config.storage.data_key_env, config.storage.dev_key_file)
+    return Database(config.storage.database_url, keyring, config.storage.attachments_dir)
+
+
+def unit_specs(config: Config, wilayah: Wilayah) -> list[UnitSpec]:
+    """Every kota, kecamatan and kelurahan from the wilayah data, then the configured services."""
+    specs = [
+        UnitSpec(
+            code=area.code,
+            kind=area.level,
+            name=unit_name(area),
+            parent_code=area.parent_code,
+            kota_code=area.kota_code,
+            kecamatan_code=area.kecamatan_code,
+        )
+        for level in ("kota", "kecamatan", "kelurahan")
+        for area in wilayah.of_level(level)
+    ]
+    specs += [
+        UnitSpec(code=unit.code, kind="service", name=unit.name, contacts=unit.contacts.model_dump())
+        for unit in config.service_units
+    ]
+    return specs
+
+
+def unit_name(area) -> str:
+    """'Kelurahan Gambir' and 'Kecamatan Gambir' — 24 names exist at both levels."""
+    return area.name if area.level == "kota" else f"{area.level.capitalize()} {area.name}"
+
+
+def cmd_init_db(config: Config, args: argparse.Namespace) -> int:
+    db = open_database(config)
+    db.migrate()
+    print(f"database ready: {db.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_import_units(config: Config, args: argparse.Namespace) -> int:
+    db = open_database(config)
+    db.migrate()
+    wilayah = Wilayah.load(Path(args.file), config.geography.border_tolerance_m)
+    result = import_units(db, unit_specs(config, wilayah))
+    print(f"units: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    return 0
+
+
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from gateway.app import create_app
+
+    db = open_database(config)
+    db.migrate()
+    wilayah = Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
+    if count_units(db) == 0:
+        result = import_units(db, unit_specs(config, wilayah))
+        log.info("first start: imported %d units", result.created)
+    app = create_app(config, db, wilayah)
+    host, port = config.server.host, config.server.port
+    log.info("serving on http://%s:%d (public address %s)", host, port, config.server.public_base_url)
+    serve(app, host=host, port=port, threads=config.server.threads, ident="lapor-gateway")
+    return 0
+
+
+COMMANDS = {
+    "serve": (cmd_serve, "run the gateway (web, API) with a production WSGI server"),
+    "init-db": (cmd_init_db, "create or migrate the database"),
+    "import-units": (cmd_import_units, "load kota/kecamatan/kelurahan and the configured services"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="run.py", description="Lapor Gateway")
+    parser.add_argument("--config", default="config.yaml", help="configuration file (default: config.yaml)")
+    commands = parser.add_subparsers(dest="command", metavar="command")
+    for name, (_handler, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text)
+        if name == "import-units":
+            sub.add_argument("--file", default=str(DEFAULT_GEOJSON), help="wilayah GeoJSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    command = args.command or "serve"
+    try:
+        config = load_config(args.config)
+        return COMMANDS[command][0](config, args)
+    except (ConfigError, DataKeyError) as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2

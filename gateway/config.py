@@ -1,0 +1,224 @@
+"""Typed configuration: `config.yaml` plus the environment, validated once at start-up.
+
+A wrong or missing value raises `ConfigError` whose message is one line naming the key
+and the problem; `run.py` prints it and exits instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from store.lifecycle import STATUSES
+
+Language = Literal["id", "en"]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line fit for an operator."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A wording in every supported language (Indonesian first)."""
+
+    id: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" else self.id
+
+
+class CityConfig(Strict):
+    name: str
+    timezone: str = "Asia/Jakarta"
+    ticket_prefix: str = Field(default="JKT", pattern=r"^[A-Z]{2,6}$")
+    jurisdiction_id: str = Field(min_length=1)
+    emergency_number: str = "112"
+    default_language: Language = "id"
+    languages: list[Language] = ["id", "en"]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ServerConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_base_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    threads: int = Field(default=8, ge=1, le=256)
+
+
+class StorageConfig(Strict):
+    database_url: str = "sqlite:///var/lapor.db"
+    attachments_dir: Path = Path("var/attachments")
+    max_attachment_bytes: int = Field(default=10_485_760, ge=1024)
+    data_key_env: str = "LAPOR_DATA_KEY"
+    dev_key_file: Path = Path("var/dev-data.key")
+
+
+class GeographyConfig(Strict):
+    border_tolerance_m: float = Field(default=30, ge=0, le=500)
+
+
+class LifecycleConfig(Strict):
+    emergency_sla_minutes: int = Field(default=15, gt=0)
+    verifier_unit: str
+
+
+class StatusConfig(Strict):
+    colour: str
+    label: Text
+
+
+class Contacts(Strict):
+    telegram_chats: list[str] = []
+    emails: list[str] = []
+
+
+class ServiceUnitConfig(Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9-]+$")
+    name: str = Field(min_length=1)
+    contacts: Contacts = Contacts()
+
+
+class CategoryConfig(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Text
+    description: Text
+    group: str
+    escalate_to: str
+    sla_hours: float = Field(gt=0)
+    priority: Literal["normal", "darurat"] = "normal"
+    type: Literal["pengaduan", "aspirasi", "permintaan_informasi"] = "pengaduan"
+
+
+class ConfidentialAttribute(Strict):
+    description: Text
+    confidential: Text
+    public: Text
+
+
+class Open311Config(Strict):
+    api_keys_env: str = "OPEN311_API_KEYS"
+    max_results: int = Field(default=1000, ge=1, le=10_000)
+    default_window_days: int = Field(default=90, ge=1)
+    contact: str = ""
+    service_notice: Text
+    confidential_attribute: ConfidentialAttribute
+
+
+class Config(Strict):
+    city: CityConfig
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig = StorageConfig()
+    geography: GeographyConfig = GeographyConfig()
+    lifecycle: LifecycleConfig
+    statuses: dict[str, StatusConfig]
+    service_units: list[ServiceUnitConfig] = Field(min_length=1)
+    categories: list[CategoryConfig] = Field(min_length=1)
+    open311: Open311Config
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        missing = set(STATUSES) - set(self.statuses)
+        extra = set(self.statuses) - set(STATUSES)
+        if missing or extra:
+            raise ValueError(
+                f"statuses must name exactly {sorted(STATUSES)}"
+                + (f"; missing {sorted(missing)}" if missing else "")
+                + (f"; unknown {sorted(extra)}" if extra else "")
+            )
+        unit_codes = [u.code for u in self.service_units]
+        _no_repeats("service_units", unit_codes)
+        _no_repeats("categories", [c.code for c in self.categories])
+        for index, category in enumerate(self.categories):
+            if category.escalate_to not in unit_codes:
+                raise ValueError(
+                    f"categories.{index}.escalate_to: {category.escalate_to!r} is not a service unit"
+                )
+        if self.lifecycle.verifier_unit not in unit_codes:
+            raise ValueError(f"lifecycle.verifier_unit: {self.lifecycle.verifier_unit!r} is not a service unit")
+        return self
+
+    def category(self, code: str) -> CategoryConfig | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    def service_unit(self, code: str) -> ServiceUnitConfig | None:
+        return next((u for u in self.service_units if u.code == code), None)
+
+
+def _no_repeats(key: str, codes: list[str]) -> None:
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            raise ValueError(f"{key}: code {code!r} appears twice")
+        seen.add(code)
+
+
+def load_config(path: str | os.PathLike[str] = "config.yaml", environ: dict[str, str] | None = None) -> Config:
+    """Read, apply environment overrides, and validate. Raises ConfigError (one line)."""
+    environ = dict(os.environ if environ is None else environ)
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: must be a mapping of sections")
+    _apply_environment(raw, environ)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_first_error(exc)}") from None
+
+
+def _apply_environment(raw: dict, environ: dict[str, str]) -> None:
+    server = raw.setdefault("server", {}) or {}
+    storage = raw.setdefault("storage", {}) or {}
+    raw["server"], raw["storage"] = server, storage
+    if environ.get("DATABASE_URL"):
+        storage["database_url"] = environ["DATABASE_URL"]
+    if environ.get("PUBLIC_BASE_URL"):
+        server["public_base_url"] = environ["PUBLIC_BASE_URL"]
+    if environ.get("PORT"):
+        port = environ["PORT"]
+        if not port.isdigit():
+            raise ConfigError(f"PORT: must be a port number, got {port!r}")
+        server["port"] = int(port)
+
+
+def _first_error(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    key = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting (check the spelling)"
+    text = f"{key}: {message}" if key else message
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return text

@@ -1,0 +1,23 @@
+"""What every request handler needs, built once per app and reached through `services()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from gateway.config import Config
+from normalizer.wilayah import Wilayah
+from store import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    db: Database
+    wilayah: Wilayah
+    open311_api_keys: frozenset[str]
+
+
+def services() -> Services:
+    return current_app.extensions["lapor"]

@@ -1,0 +1,21 @@
+"""Workflow moves that need the city's configuration (routing), on top of store.reports."""
+
+from __future__ import annotations
+
+from gateway.config import Config
+from gateway.dispatch import escalation_unit
+from store import Database, lifecycle
+from store.reports import Actor, Report, get_report, transition_report
+
+
+def escalate(db: Database, config: Config, ticket: str, actor: Actor, note: str | None = None) -> Report:
+    """The kelurahan cannot handle it: coordinate with the category's service unit (SOP step 2)."""
+    report = get_report(db, ticket)
+    return transition_report(
+        db,
+        ticket,
+        lifecycle.KOORDINASI,
+        actor,
+        note=note,
+        unit_code=escalation_unit(config, report.category),
+    )

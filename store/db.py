@@ -1,0 +1,92 @@
+"""Engine, sessions and migrations. Every store function runs in one `transaction()`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from store import crypto
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str | URL) -> URL:
+    """`postgresql://` and `postgres://` mean psycopg 3; relative SQLite files get their folder."""
+    parsed = make_url(str(url).replace("postgres://", "postgresql://", 1) if isinstance(url, str) else url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return parsed
+
+
+class Database:
+    def __init__(self, url: str | URL, keyring: crypto.Keyring, attachments_dir: Path = Path("var/attachments")):
+        self.url = normalise_url(url)
+        self.keyring = keyring
+        self.attachments_dir = Path(attachments_dir)
+        crypto.activate(keyring)
+        self.engine: Engine = _create_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed on success, rolled back whole on any error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Apply every Alembic migration not yet applied (`init-db`)."""
+        with self.engine.begin() as connection:
+            config = AlembicConfig()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def is_migrated(self) -> bool:
+        return inspect(self.engine).has_table("alembic_version")
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any failure means "not up"; the caller reports 503
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below take over
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin_immediate(connection):
+        # One writer at a time, decided at BEGIN: no lock upgrades failing half-way.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

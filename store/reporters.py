@@ -1,0 +1,66 @@
+"""Reporters and their contact identities, looked up by keyed hash, stored encrypted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store import crypto
+from store.db import Database
+from store.models import ContactIdentity, Reporter
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A way to reach a citizen, as the channel adapter normalised it."""
+
+    channel: str  # telegram | sms | email | x | open311
+    address: str  # chat id, E.164 phone, email address, handle
+    name: str | None = None
+    language: str = "id"
+
+
+def contact_hash(contact_channel: str, address: str) -> str:
+    return crypto.active().lookup_hash(contact_channel, address)
+
+
+def find_or_add_reporter(session: Session, contacts: list[Contact]) -> Reporter:
+    """The reporter owning any of these contacts (created on first sight); unknown ones are added."""
+    if not contacts:
+        raise ValueError("a reporter needs at least one contact")
+    found = [(contact, _identity(session, contact)) for contact in contacts]
+    reporter = next((identity.reporter for _c, identity in found if identity is not None), None)
+    first = contacts[0]
+    if reporter is None:
+        reporter = Reporter(name=first.name, language=first.language)
+        session.add(reporter)
+    elif first.name and not reporter.name:
+        reporter.name = first.name
+    for contact, identity in found:
+        if identity is None:
+            session.add(
+                ContactIdentity(
+                    reporter=reporter,
+                    channel=contact.channel,
+                    address=contact.address.strip(),
+                    address_hash=contact_hash(contact.channel, contact.address),
+                )
+            )
+    session.flush()
+    return reporter
+
+
+def _identity(session: Session, contact: Contact) -> ContactIdentity | None:
+    return session.scalar(
+        select(ContactIdentity).where(
+            ContactIdentity.channel == contact.channel,
+            ContactIdentity.address_hash == contact_hash(contact.channel, contact.address),
+        )
+    )
+
+
+def find_identity(db: Database, channel: str, address: str) -> ContactIdentity | None:
+    with db.transaction() as session:
+        return _identity(session, Contact(channel, address))

@@ -1,0 +1,296 @@
+"""Reports and their history: create, move through the workflow, rate, query.
+
+Every change of status or unit writes a StatusEvent in the same transaction; the rules of which
+moves are allowed live in `store.lifecycle`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from store import lifecycle
+from store.db import Database
+from store.models import Attachment, Rating, Report, StatusEvent, Unit
+from store.reporters import Contact, find_or_add_reporter
+from store.tickets import next_ticket
+from store.types import utcnow
+
+
+class NotFound(LookupError):
+    pass
+
+
+class RatingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: str  # one of lifecycle.ROLES
+    id: str | None = None
+
+
+SYSTEM = Actor("system")
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """Everything decided before a report is written (by intake and dispatch)."""
+
+    type: str
+    category: str
+    title: str
+    description: str
+    origin_channel: str
+    sla_due_at: datetime
+    original_text: str | None = None
+    priority: str = "normal"
+    latitude: float | None = None
+    longitude: float | None = None
+    location_precision: str = "none"
+    address_text: str | None = None
+    media_url: str | None = None
+    kelurahan_code: str | None = None
+    kecamatan_code: str | None = None
+    kota_code: str | None = None
+    assigned_unit_code: str | None = None
+    outside_jurisdiction: bool = False
+    needs_review: bool = False
+    review_reasons: tuple[str, ...] = ()
+    confidential: bool = True
+    reporter_contacts: tuple[Contact, ...] = ()
+    normalizer_confidence: float | None = None
+    normalizer_evidence: dict[str, Any] | None = None
+    note: str | None = None
+
+
+def create_report(db: Database, new: NewReport, *, ticket_prefix: str, timezone: ZoneInfo, actor: Actor = SYSTEM) -> Report:
+    """Write the report, its reporter (encrypted) and its first event, all or nothing."""
+    with db.transaction() as session:
+        now = utcnow()
+        unit = _unit_by_code(session, new.assigned_unit_code)
+        reporter_id = None
+        if new.reporter_contacts:
+            reporter_id = find_or_add_reporter(session, list(new.reporter_contacts)).id
+        report = Report(
+            ticket=next_ticket(session, ticket_prefix, now.astimezone(timezone)),
+            public_token=secrets.token_urlsafe(24),
+            type=new.type,
+            category=new.category,
+            title=new.title,
+            description=new.description,
+            original_text=new.original_text,
+            status=lifecycle.MENUNGGU,
+            priority=new.priority,
+            latitude=new.latitude,
+            longitude=new.longitude,
+            location_precision=new.location_precision,
+            address_text=new.address_text,
+            media_url=new.media_url,
+            kelurahan_code=new.kelurahan_code,
+            kecamatan_code=new.kecamatan_code,
+            kota_code=new.kota_code,
+            outside_jurisdiction=new.outside_jurisdiction,
+            needs_review=new.needs_review,
+            review_reasons=list(new.review_reasons),
+            assigned_unit=unit,
+            confidential=new.confidential,
+            origin_channel=new.origin_channel,
+            reporter_id=reporter_id,
+            sla_due_at=new.sla_due_at,
+            created_at=now,
+            updated_at=now,
+            normalizer_confidence=new.normalizer_confidence,
+            normalizer_evidence=new.normalizer_evidence,
+        )
+        session.add(report)
+        session.flush()
+        session.add(
+            StatusEvent(
+                report=report,
+                from_status=None,
+                to_status=lifecycle.MENUNGGU,
+                unit=unit,
+                actor_role=actor.role,
+                actor_id=actor.id,
+                note=new.note,
+                note_public=True,
+                created_at=now,
+            )
+        )
+    return get_report(db, report.ticket)
+
+
+def transition_report(
+    db: Database,
+    ticket: str,
+    target: str,
+    actor: Actor,
+    *,
+    note: str | None = None,
+    note_public: bool = True,
+    unit_code: str | None = None,
+    proof_attachment_id: int | None = None,
+    duplicate_of_ticket: str | None = None,
+) -> Report:
+    """Move a report to `target` if the workflow allows it; raises TransitionError otherwise."""
+    with db.transaction() as session:
+        report = _locked(session, ticket)
+        proof = session.get(Attachment, proof_attachment_id) if proof_attachment_id else None
+        if proof is not None and proof.report_id not in (None, report.id):
+            raise lifecycle.TransitionError("the proof photo belongs to another report")
+        original = None
+        if duplicate_of_ticket is not None:
+            original = session.scalar(select(Report).where(Report.ticket == duplicate_of_ticket))
+            if original is None:
+                raise NotFound(f"report {duplicate_of_ticket} not found")
+            if original.id == report.id:
+                raise lifecycle.TransitionError("a report cannot duplicate itself")
+            while original.duplicate_of_id is not None:  # always point at the root report
+                original = session.get(Report, original.duplicate_of_id)
+        lifecycle.check_transition(
+            report.status,
+            target,
+            actor.role,
+            has_proof_photo=proof is not None,
+            note=note,
+            duplicate_of=original.id if original else None,
+        )
+        unit = _unit_by_code(session, unit_code) if unit_code else report.assigned_unit
+        now = utcnow()
+        event = StatusEvent(
+            report=report,
+            from_status=report.status,
+            to_status=target,
+            unit=unit,
+            actor_role=actor.role,
+            actor_id=actor.id,
+            note=note,
+            note_public=note_public,
+            created_at=now,
+        )
+        if proof is not None:
+            proof.report_id, proof.purpose = report.id, "proof"
+            event.proof_attachment = proof
+        session.add(event)
+        report.status = target
+        report.assigned_unit = unit
+        report.updated_at = now
+        report.closed_at = now if target in lifecycle.CLOSED_STATUSES else None
+        report.duplicate_of_id = original.id if target == lifecycle.DUPLIKAT else None
+        if target == lifecycle.MENUNGGU:
+            report.needs_review = report.needs_review or report.assigned_unit is None
+    return get_report(db, ticket)
+
+
+def reassign_report(db: Database, ticket: str, unit_code: str, actor: Actor, reason: str) -> Report:
+    """Re-dispatch to another unit without changing the status; the reason is kept in the history."""
+    if not reason.strip():
+        raise lifecycle.TransitionError("re-dispatching needs a reason")
+    with db.transaction() as session:
+        report = _locked(session, ticket)
+        if report.status in lifecycle.CLOSED_STATUSES:
+            raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
+        unit = _unit_by_code(session, unit_code)
+        now = utcnow()
+        session.add(
+            StatusEvent(
+                report=report,
+                from_status=report.status,
+                to_status=report.status,
+                unit=unit,
+                actor_role=actor.role,
+                actor_id=actor.id,
+                note=reason,
+                note_public=False,
+                created_at=now,
+            )
+        )
+        report.assigned_unit = unit
+        report.updated_at = now
+        report.needs_review = False
+    return get_report(db, ticket)
+
+
+def rate_report(db: Database, ticket: str, score: int, comment: str | None = None, reporter_id: int | None = None) -> Rating:
+    """A citizen's 1–5 rating of a finished report (one per reporter)."""
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise RatingError("a rating is a whole number from 1 to 5")
+    with db.transaction() as session:
+        report = _locked(session, ticket)
+        if report.status != lifecycle.SELESAI:
+            raise RatingError(f"only a finished (selesai) report can be rated; this one is {report.status}")
+        same_reporter = Rating.reporter_id.is_(None) if reporter_id is None else Rating.reporter_id == reporter_id
+        existing = session.scalar(select(Rating).where(Rating.report_id == report.id, same_reporter))
+        if existing is not None:
+            existing.score, existing.comment = score, comment
+            return existing
+        rating = Rating(report_id=report.id, reporter_id=reporter_id, score=score, comment=comment)
+        session.add(rating)
+        return rating
+
+
+def get_report(db: Database, ticket: str) -> Report:
+    with db.transaction() as session:
+        report = session.scalar(_with_history(select(Report)).where(Report.ticket == ticket))
+        if report is None:
+            raise NotFound(f"report {ticket} not found")
+        return report
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    tickets: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    limit: int = 1000
+
+
+def find_reports(db: Database, query: ReportQuery) -> list[Report]:
+    """Reports matching every given filter, newest first."""
+    statement = _with_history(select(Report))
+    if query.tickets:
+        statement = statement.where(Report.ticket.in_(query.tickets))
+    if query.categories:
+        statement = statement.where(Report.category.in_(query.categories))
+    if query.statuses:
+        statement = statement.where(Report.status.in_(query.statuses))
+    if query.created_from is not None:
+        statement = statement.where(Report.created_at >= query.created_from)
+    if query.created_to is not None:
+        statement = statement.where(Report.created_at <= query.created_to)
+    statement = statement.order_by(Report.created_at.desc(), Report.id.desc()).limit(query.limit)
+    with db.transaction() as session:
+        return list(session.scalars(statement).unique())
+
+
+def _with_history(statement):
+    return statement.options(
+        selectinload(Report.events).joinedload(StatusEvent.proof_attachment),
+        selectinload(Report.attachments),
+    )
+
+
+def _locked(session: Session, ticket: str) -> Report:
+    report = session.scalar(select(Report).where(Report.ticket == ticket).with_for_update(of=Report))
+    if report is None:
+        raise NotFound(f"report {ticket} not found")
+    return report
+
+
+def _unit_by_code(session: Session, code: str | None) -> Unit | None:
+    if code is None:
+        return None
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound(f"unit {code} not found")
+    return unit

@@ -1,0 +1,89 @@
+"""Shared fixtures. Store-backed tests run once on SQLite and, when CRM_TEST_DATABASE_URL names a
+PostgreSQL server, once more there (each test in its own schema)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine
+
+from gateway.app import create_app
+from gateway.cli import unit_specs
+from gateway.config import load_config
+from normalizer.wilayah import Wilayah
+from store import Database
+from store.crypto import Keyring
+from store.db import normalise_url
+from store.units import import_units
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("CRM_TEST_DATABASE_URL")
+API_KEY = "test-open311-key"
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason="CRM_TEST_DATABASE_URL is not set")
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config(ROOT / "config.yaml", environ={})
+
+
+@pytest.fixture(scope="session")
+def wilayah(config):
+    return Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
+
+
+@pytest.fixture(scope="session")
+def keyring():
+    return Keyring(Fernet.generate_key())
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/lapor-test.db"
+        return
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(normalise_url(POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    yield normalise_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+@pytest.fixture
+def db(db_url, keyring, tmp_path):
+    database = Database(db_url, keyring, tmp_path / "attachments")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def units_db(db, config, wilayah):
+    """A migrated store with every kelurahan, kecamatan, kota and service unit loaded."""
+    import_units(db, unit_specs(config, wilayah))
+    return db
+
+
+@pytest.fixture
+def app(units_db, config, wilayah):
+    application = create_app(config, units_db, wilayah, environ={"OPEN311_API_KEYS": f"other-key,{API_KEY}"})
+    application.testing = True
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,117 @@
+"""Personal data is encrypted at rest, found by keyed hash, and the audit log cannot be edited."""
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from store import crypto
+from store.audit import add_audit_entry, list_audit_entries
+from store.models import InboundMessage, OutboundMessage
+from store.reporters import find_identity
+from store.reports import get_report
+from tests.helpers import citizen, new_report
+
+SECRETS = ["+6281234567890", "081234567890", "siti.rahayu@example.com", "Siti Rahayu", "3174012345678901"]
+
+
+def raw_dump(db) -> str:
+    """Every row of every table as the database holds it, with no decryption in the way."""
+    lines = []
+    with db.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                lines.append(f"{table}: {tuple(row)!r}")
+        if db.dialect == "sqlite":
+            lines.extend(connection.connection.dbapi_connection.iterdump())
+    return "\n".join(lines)
+
+
+def test_a_raw_dump_holds_no_reporter_contact_or_name(units_db, config, wilayah):
+    phone, email = citizen()
+    report = new_report(
+        units_db,
+        config,
+        wilayah,
+        description="Saya Siti Rahayu, NIK 3174012345678901, telp 081234567890. Sampah menumpuk.",
+        category="sampah",
+        reporter_contacts=(phone, email),
+    )
+    with units_db.transaction() as session:
+        session.add(
+            InboundMessage(channel="sms", provider_message_id="SM1", payload={"From": phone.address, "Body": "halo"})
+        )
+        session.add(
+            OutboundMessage(
+                channel="email", recipient=email.address, body="Halo Siti Rahayu", idempotency_key="k1", report_id=report.id
+            )
+        )
+    dump = raw_dump(units_db)
+    assert report.ticket in dump, "the dump is real: public data is there"
+    for secret in SECRETS:
+        assert secret not in dump
+        assert secret.lower() not in dump.lower()
+    # …and the store still gives the data back to code holding the key.
+    stored = get_report(units_db, report.ticket)
+    assert "Siti Rahayu" in stored.original_text
+    assert "Siti Rahayu" not in stored.description and "081234567890" not in stored.description
+
+
+def test_contacts_are_found_by_keyed_hash(units_db, config, wilayah):
+    phone, email = citizen()
+    new_report(units_db, config, wilayah, reporter_contacts=(phone, email))
+    found = find_identity(units_db, "sms", "+6281234567890")
+    assert found is not None and found.address == "+6281234567890"
+    assert found.address_hash != "+6281234567890" and len(found.address_hash) == 64
+    assert find_identity(units_db, "email", "SITI.RAHAYU@example.com ").reporter_id == found.reporter_id
+    assert find_identity(units_db, "sms", "+6289999999999") is None
+
+
+def test_the_same_contact_is_the_same_reporter(units_db, config, wilayah):
+    phone, _email = citizen()
+    first = new_report(units_db, config, wilayah, reporter_contacts=(phone,))
+    second = new_report(units_db, config, wilayah, reporter_contacts=(phone,))
+    assert first.reporter_id == second.reporter_id is not None
+
+
+def test_another_key_cannot_read_personal_data(units_db, config, wilayah, keyring):
+    phone, _ = citizen()
+    report = new_report(units_db, config, wilayah, reporter_contacts=(phone,))
+    crypto.activate(crypto.Keyring(Fernet.generate_key()))
+    try:
+        with pytest.raises(crypto.DataKeyError, match="cannot be decrypted"):
+            get_report(units_db, report.ticket)
+        assert find_identity(units_db, "sms", phone.address) is None, "lookup hashes are keyed too"
+    finally:
+        crypto.activate(keyring)
+
+
+def test_a_malformed_key_is_refused():
+    for bad in ("", "short", "x" * 44):
+        with pytest.raises(crypto.DataKeyError, match="Fernet key"):
+            crypto.Keyring(bad)
+
+
+def test_a_development_key_is_generated_once_with_private_permissions(tmp_path):
+    key_file = tmp_path / "var" / "dev.key"
+    first = crypto.load_keyring("NO_SUCH_ENV", key_file, environ={})
+    second = crypto.load_keyring("NO_SUCH_ENV", key_file, environ={})
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert second.decrypt(first.encrypt("rahasia")) == "rahasia"
+    from_env = crypto.load_keyring("K", key_file, environ={"K": Fernet.generate_key().decode()})
+    with pytest.raises(crypto.DataKeyError):
+        from_env.decrypt(first.encrypt("rahasia"))
+
+
+def test_the_audit_log_is_append_only(units_db):
+    with units_db.transaction() as session:
+        add_audit_entry(
+            session, actor_role="admin", actor_id="a1", action="reveal_identity", target_type="report",
+            target_id="JKT-2611-00001", reason="permintaan aparat",
+        )
+    for statement in ("UPDATE audit_log SET reason = 'diubah'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with units_db.engine.begin() as connection:
+                connection.execute(text(statement))
+    [entry] = list_audit_entries(units_db)
+    assert (entry.action, entry.reason) == ("reveal_identity", "permintaan aparat")

@@ -1,0 +1,61 @@
+"""A submission becomes a dispatched report — the path every channel shares."""
+
+import pytest
+
+from gateway.workflow import escalate
+from store.reports import get_report
+from tests.helpers import BEKASI, HALTE_HARMONI, MONAS, OFFICER, citizen, new_report
+
+
+def test_a_located_report_is_dispatched_to_its_kelurahan(units_db, config, wilayah):
+    report = new_report(units_db, config, wilayah, where=HALTE_HARMONI)
+    assert report.assigned_unit.code == "31.71.01.1005" and report.assigned_unit.name == "Kelurahan Kebon Kelapa"
+    assert (report.kelurahan_code, report.kecamatan_code, report.kota_code) == ("31.71.01.1005", "31.71.01", "31.71")
+    assert report.location_precision == "point" and not report.needs_review
+
+
+def test_outside_jakarta_is_flagged_and_assigned_to_nobody(units_db, config, wilayah):
+    report = new_report(units_db, config, wilayah, where=BEKASI)
+    assert report.assigned_unit is None and report.kelurahan_code is None
+    assert report.outside_jurisdiction and report.needs_review
+    assert report.review_reasons == ["outside_jakarta"]
+    assert report.status == "menunggu"
+
+
+def test_no_location_waits_for_triage(units_db, config, wilayah):
+    report = new_report(units_db, config, wilayah, where=None, address_text="dekat pasar")
+    assert report.assigned_unit is None and report.needs_review and not report.outside_jurisdiction
+    assert report.location_precision == "none"
+
+
+def test_escalation_goes_to_the_categorys_service(units_db, config, wilayah):
+    report = new_report(units_db, config, wilayah, category="pohon", where=MONAS)
+    escalated = escalate(units_db, config, report.ticket, OFFICER, note="perlu alat berat")
+    assert escalated.status == "koordinasi" and escalated.assigned_unit.code == "DINAS-PERTAMANAN"
+    assert escalated.events[-1].unit.code == "DINAS-PERTAMANAN"
+
+
+def test_fire_is_an_emergency(units_db, config, wilayah):
+    report = new_report(units_db, config, wilayah, category="kebakaran")
+    minutes = (report.sla_due_at - report.created_at).total_seconds() / 60
+    assert report.priority == "darurat" and minutes == pytest.approx(15, abs=0.1)
+
+
+def test_personal_data_is_redacted_from_what_officers_see(units_db, config, wilayah):
+    phone, email = citizen()
+    text = "Nama saya Siti Rahayu (siti.rahayu@example.com, 0812-3456-7890). Lampu jalan mati sejak seminggu"
+    report = new_report(units_db, config, wilayah, category="listrik", description=text, reporter_contacts=(phone, email))
+    for secret in ("Siti", "Rahayu", "siti.rahayu@example.com", "0812-3456-7890"):
+        assert secret not in report.description and secret not in report.title
+    assert "Lampu jalan mati" in report.description
+    assert get_report(units_db, report.ticket).original_text == text
+
+
+def test_the_title_is_the_first_sentence_cut_at_a_word(units_db, config, wilayah):
+    long = "Pohon besar " + "sangat " * 30 + "tumbang. Menutup jalan."
+    report = new_report(units_db, config, wilayah, category="pohon", description=long)
+    assert report.title.endswith("…") and len(report.title) <= 81 and " " in report.title
+    short = new_report(units_db, config, wilayah, category="pohon", description="Pohon tumbang! Tolong")
+    assert short.title == "Pohon tumbang"
+    empty = new_report(units_db, config, wilayah, category="sampah", description="")
+    assert empty.title == "Sampah"
