@@ -14,14 +14,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.fernet import Fernet  # noqa: E402
-from sqlalchemy import create_engine  # noqa: E402
 
 from gateway.app import create_app  # noqa: E402
 from gateway.cli import unit_specs  # noqa: E402
@@ -30,9 +28,9 @@ from gateway.intake import Submission, submit_report  # noqa: E402
 from normalizer.wilayah import Wilayah  # noqa: E402
 from store import Database  # noqa: E402
 from store.crypto import Keyring  # noqa: E402
-from store.db import normalise_url  # noqa: E402
 from store.reporters import Contact  # noqa: E402
 from store.reports import Actor  # noqa: E402
+from store.scratch import scratch_schema  # noqa: E402
 from store.units import import_units  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,16 +47,8 @@ def scratch_database(url: str | None, scratch: str):
     if not url:
         yield f"sqlite:///{scratch}/bench.db"
         return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(url))
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield normalise_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with scratch_schema(url, prefix="bench") as schema_url:
+        yield schema_url
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ from prometheus_client.registry import Collector
 from store import Database
 from store.stats import message_counts, report_counts
 
-
 disable_created_metrics()  # *_created series only add noise here
 
 

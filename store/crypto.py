@@ -49,7 +49,7 @@ class Keyring:
 
     def lookup_hash(self, kind: str, value: str) -> str:
         """Stable keyed hash of a normalised value, e.g. ('sms', '+62812…')."""
-        message = f"{kind}\x00{value.strip().lower()}".encode("utf-8")
+        message = f"{kind}\x00{value.strip().lower()}".encode()
         return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
 
 

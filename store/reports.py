@@ -112,19 +112,7 @@ def create_report(db: Database, new: NewReport, *, ticket_prefix: str, timezone:
         )
         session.add(report)
         session.flush()
-        session.add(
-            StatusEvent(
-                report=report,
-                from_status=None,
-                to_status=lifecycle.MENUNGGU,
-                unit=unit,
-                actor_role=actor.role,
-                actor_id=actor.id,
-                note=new.note,
-                note_public=True,
-                created_at=now,
-            )
-        )
+        session.add(_event(report, None, lifecycle.MENUNGGU, unit, actor, new.note, True, now))
     return get_report(db, report.ticket)
 
 
@@ -165,17 +153,7 @@ def transition_report(
         )
         unit = _unit_by_code(session, unit_code) if unit_code else report.assigned_unit
         now = utcnow()
-        event = StatusEvent(
-            report=report,
-            from_status=report.status,
-            to_status=target,
-            unit=unit,
-            actor_role=actor.role,
-            actor_id=actor.id,
-            note=note,
-            note_public=note_public,
-            created_at=now,
-        )
+        event = _event(report, report.status, target, unit, actor, note, note_public, now)
         if proof is not None:
             proof.report_id, proof.purpose = report.id, "proof"
             event.proof_attachment = proof
@@ -200,19 +178,7 @@ def reassign_report(db: Database, ticket: str, unit_code: str, actor: Actor, rea
             raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
         unit = _unit_by_code(session, unit_code)
         now = utcnow()
-        session.add(
-            StatusEvent(
-                report=report,
-                from_status=report.status,
-                to_status=report.status,
-                unit=unit,
-                actor_role=actor.role,
-                actor_id=actor.id,
-                note=reason,
-                note_public=False,
-                created_at=now,
-            )
-        )
+        session.add(_event(report, report.status, report.status, unit, actor, reason, False, now))
         report.assigned_unit = unit
         report.updated_at = now
         report.needs_review = False
@@ -271,6 +237,20 @@ def find_reports(db: Database, query: ReportQuery) -> list[Report]:
     statement = statement.order_by(Report.created_at.desc(), Report.id.desc()).limit(query.limit)
     with db.transaction() as session:
         return list(session.scalars(statement).unique())
+
+
+def _event(report, from_status, to_status, unit, actor: Actor, note, note_public: bool, at: datetime) -> StatusEvent:
+    return StatusEvent(
+        report=report,
+        from_status=from_status,
+        to_status=to_status,
+        unit=unit,
+        actor_role=actor.role,
+        actor_id=actor.id,
+        note=note,
+        note_public=note_public,
+        created_at=at,
+    )
 
 
 def _with_history(statement):

@@ -4,12 +4,10 @@ PostgreSQL server, once more there (each test in its own schema)."""
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine
 
 from gateway.app import create_app
 from gateway.cli import unit_specs
@@ -17,7 +15,7 @@ from gateway.config import load_config
 from normalizer.wilayah import Wilayah
 from store import Database
 from store.crypto import Keyring
-from store.db import normalise_url
+from store.scratch import scratch_schema
 from store.units import import_units
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,14 +50,8 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/lapor-test.db"
         return
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(normalise_url(POSTGRES_URL))
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    yield normalise_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    with scratch_schema(POSTGRES_URL, prefix="test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Migrations, ticket numbers under concurrency, attachments and unit import."""
 
 import hashlib
-from datetime import datetime
 import threading
+from datetime import datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata

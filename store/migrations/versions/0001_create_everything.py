@@ -1,12 +1,11 @@
 """Create every table of the CRM store, and make the audit log append-only.
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-24 01:22:33.522620
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
