@@ -76,7 +76,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         log.info("first start: imported %d units", result.created)
     app = create_app(config, db, wilayah)
     host, port = config.server.host, config.server.port
-    log.info("serving on http://%s:%d (public address %s)", host, port, config.server.public_base_url)
+    log.info("serving on http://%s:%d (public address %s)", host, port, config.server.base_url)
     serve(app, host=host, port=port, threads=config.server.threads, ident="lapor-gateway")
     return 0
 

@@ -63,9 +63,14 @@ class CityConfig(Strict):
 class ServerConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
-    public_base_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     threads: int = Field(default=8, ge=1, le=256)
+
+    @property
+    def base_url(self) -> str:
+        """Where citizens and providers reach us; without PUBLIC_BASE_URL, the local address."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 class StorageConfig(Strict):

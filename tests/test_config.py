@@ -40,6 +40,7 @@ def test_environment_overrides(tmp_path):
     assert config.storage.database_url == "postgresql://db/lapor"
     assert config.server.public_base_url == "https://lapor.example"
     assert config.server.port == 9000
+    assert load_config(ROOT / "config.yaml", environ={"PORT": "9001"}).server.base_url == "http://127.0.0.1:9001"
 
 
 @pytest.mark.parametrize(

@@ -38,5 +38,5 @@ def test_every_route_is_documented_and_every_documented_route_exists(app):
 
 def test_the_served_document_names_this_server(client, config):
     document = client.get("/open311/v2/openapi.json").json
-    assert document["servers"] == [{"url": f"{config.server.public_base_url}/open311/v2"}]
+    assert document["servers"] == [{"url": f"{config.server.base_url}/open311/v2"}]
     assert document["paths"].keys() == OPENAPI["paths"].keys()

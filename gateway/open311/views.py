@@ -27,7 +27,7 @@ def _language() -> str:
 
 
 def _base_url() -> str:
-    return services().config.server.public_base_url.rstrip("/")
+    return services().config.server.base_url
 
 
 def _check_jurisdiction() -> None:

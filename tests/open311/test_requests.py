@@ -74,8 +74,8 @@ def test_status_moves_show_as_open_then_closed_with_notes_and_proof(post, client
     move(units_db, config, ticket, "selesai", actor=VERIFIER, note="Sudah diperbaiki")
     [record] = as_json(client.get(f"/open311/v2/requests/{ticket}.json"))
     assert (record["status"], record["status_notes"]) == ("closed", "Selesai: Sudah diperbaiki")
-    assert record["media_url"] == f"{config.server.public_base_url}/media/{photo.public_token}"
-    with client.get(record["media_url"].removeprefix(config.server.public_base_url)) as image:
+    assert record["media_url"] == f"{config.server.base_url}/media/{photo.public_token}"
+    with client.get(record["media_url"].removeprefix(config.server.base_url)) as image:
         assert image.status_code == 200 and image.content_type == "image/png"
         assert image.headers["X-Content-Type-Options"] == "nosniff"
         assert image.data == (units_db.attachments_dir / photo.storage_key).read_bytes()

@@ -66,7 +66,7 @@ def test_discovery_points_at_the_v2_endpoint(client, config):
     document = as_json(client.get("/open311/discovery.json"))
     [endpoint] = document["endpoints"]
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
-    assert endpoint["url"] == f"{config.server.public_base_url}/open311/v2"
+    assert endpoint["url"] == f"{config.server.base_url}/open311/v2"
     assert endpoint["formats"] == ["text/xml", "application/json"]
     root = parse_xml(client.get("/open311/discovery.xml"))
     assert [f.text for f in root.findall("endpoints/endpoint/formats/format")] == ["text/xml", "application/json"]
