@@ -25,6 +25,7 @@ from gateway.app import create_app  # noqa: E402
 from gateway.cli import unit_specs  # noqa: E402
 from gateway.config import load_config  # noqa: E402
 from gateway.intake import Submission, submit_report  # noqa: E402
+from gateway.normalizing import build_normalizer  # noqa: E402
 from normalizer.wilayah import Wilayah  # noqa: E402
 from store import Database  # noqa: E402
 from store.crypto import Keyring  # noqa: E402
@@ -72,6 +73,7 @@ def main() -> None:
         db = Database(url, Keyring(Fernet.generate_key()), Path(scratch) / "attachments")
         db.migrate()
         import_units(db, unit_specs(config, wilayah))
+        normalizer = build_normalizer(config, wilayah)
         categories = [c.code for c in config.categories]
         timings = []
         for index in range(args.reports):
@@ -86,7 +88,7 @@ def main() -> None:
                 reporter_contacts=(Contact("sms", f"+62812{index:08d}", "Warga"),),
             )
             started = time.perf_counter()
-            submit_report(db, config, wilayah, submission)
+            submit_report(db, config, normalizer, submission)
             timings.append(time.perf_counter() - started)
         total = sum(timings)
         print(
@@ -94,7 +96,7 @@ def main() -> None:
             f"median {statistics.median(timings) * 1000:.2f} ms, p95 {percentile(timings, 0.95) * 1000:.2f} ms"
         )
 
-        client = create_app(config, db, wilayah, environ={}).test_client()
+        client = create_app(config, db, wilayah, environ={}, normalizer=normalizer).test_client()
         for path, rounds in (("/open311/v2/requests.json", 20), ("/open311/v2/requests.xml", 20), ("/open311/v2/services.json", 200)):
             latencies = []
             for _ in range(rounds):

@@ -11,26 +11,36 @@ from werkzeug.exceptions import HTTPException
 from gateway import health, media
 from gateway.config import Config
 from gateway.metrics import Metrics
+from gateway.normalizing import build_normalizer
 from gateway.open311 import blueprint as open311_blueprint
 from gateway.open311.views import http_error as open311_http_error
 from gateway.services import Services
+from normalizer.core import Normalizer
 from normalizer.wilayah import Wilayah
 from store import Database
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Config, db: Database, wilayah: Wilayah | None = None, environ: dict[str, str] | None = None) -> Flask:
+def create_app(
+    config: Config,
+    db: Database,
+    wilayah: Wilayah | None = None,
+    environ: dict[str, str] | None = None,
+    normalizer: Normalizer | None = None,
+) -> Flask:
     environ = os.environ if environ is None else environ
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.server.max_request_bytes
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    wilayah = wilayah or Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
     keys = frozenset(k.strip() for k in environ.get(config.open311.api_keys_env, "").split(",") if k.strip())
     app.extensions["lapor"] = Services(
         config=config,
         db=db,
-        wilayah=wilayah or Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m),
+        wilayah=wilayah,
+        normalizer=normalizer or build_normalizer(config, wilayah),
         open311_api_keys=keys,
     )
     metrics = Metrics(db)

@@ -67,6 +67,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from waitress import serve
 
     from gateway.app import create_app
+    from gateway.normalizing import build_normalizer
 
     db = open_database(config)
     db.migrate()
@@ -74,10 +75,29 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     if count_units(db) == 0:
         result = import_units(db, unit_specs(config, wilayah))
         log.info("first start: imported %d units", result.created)
-    app = create_app(config, db, wilayah)
+    app = create_app(config, db, wilayah, normalizer=build_normalizer(config, wilayah))
     host, port = config.server.host, config.server.port
     log.info("serving on http://%s:%d (public address %s)", host, port, config.server.base_url)
     serve(app, host=host, port=port, threads=config.server.threads, ident="lapor-gateway")
+    return 0
+
+
+def cmd_normalize(config: Config, args: argparse.Namespace) -> int:
+    """JSON lines in (`{"text": …, "lat": …, "lon": …}`), one JSON result per line out."""
+    import json
+
+    from tqdm import tqdm
+
+    from gateway.normalizing import build_normalizer, normalize_line
+
+    normalizer = build_normalizer(config)
+    lines = tqdm(sys.stdin, desc="normalizing", unit=" msg", disable=not sys.stderr.isatty(), file=sys.stderr)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        result = normalize_line(normalizer, line, number)
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
     return 0
 
 
@@ -85,6 +105,7 @@ COMMANDS = {
     "serve": (cmd_serve, "run the gateway (web, API) with a production WSGI server"),
     "init-db": (cmd_init_db, "create or migrate the database"),
     "import-units": (cmd_import_units, "load kota/kecamatan/kelurahan and the configured services"),
+    "normalize": (cmd_normalize, "normalize JSON-lines messages from stdin to JSON lines on stdout"),
 }
 
 

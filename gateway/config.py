@@ -106,6 +106,11 @@ class ServiceUnitConfig(Strict):
     contacts: Contacts = Contacts()
 
 
+class Keywords(Strict):
+    id: list[str] = []
+    en: list[str] = []
+
+
 class CategoryConfig(Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: Text
@@ -115,12 +120,28 @@ class CategoryConfig(Strict):
     sla_hours: float = Field(gt=0)
     priority: Literal["normal", "darurat"] = "normal"
     type: Literal["pengaduan", "aspirasi", "permintaan_informasi"] = "pengaduan"
+    keywords: Keywords = Keywords()
+    negative: list[str] = []  # phrases that look like a keyword but are not this problem
+    duplicate_radius_m: float | None = Field(default=None, gt=0)
 
 
 class ConfidentialAttribute(Strict):
     description: Text
     confidential: Text
     public: Text
+
+
+class OnlineGeocoder(Strict):
+    enabled: bool = False
+    nominatim_url: str = "http://127.0.0.1:8088"
+    timeout_s: float = Field(default=3, gt=0)
+
+
+class NormalizerConfig(Strict):
+    category_confidence_threshold: float = Field(default=0.5, ge=0, le=1)
+    duplicate_radius_m: float = Field(default=250, gt=0)
+    duplicate_window_days: int = Field(default=30, gt=0)
+    online_geocoder: OnlineGeocoder = OnlineGeocoder()
 
 
 class Open311Config(Strict):
@@ -137,6 +158,7 @@ class Config(Strict):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
     geography: GeographyConfig = GeographyConfig()
+    normalizer: NormalizerConfig = NormalizerConfig()
     lifecycle: LifecycleConfig
     statuses: dict[str, StatusConfig]
     service_units: list[ServiceUnitConfig] = Field(min_length=1)

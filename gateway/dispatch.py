@@ -13,8 +13,19 @@ from gateway.config import Config
 from normalizer.wilayah import Wilayah
 
 NO_LOCATION = "no_location"
+IMPRECISE = "location_imprecise"
 OUTSIDE_JAKARTA = "outside_jakarta"
 ON_BORDER = "on_kelurahan_border"
+
+
+@dataclass(frozen=True)
+class NamedPlace:
+    """A place the normalizer read from text (no coordinates): its codes, or outside Jakarta."""
+
+    in_jakarta: bool | None
+    kelurahan_code: str | None = None
+    kecamatan_code: str | None = None
+    kota_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ def plan_dispatch(
     latitude: float | None = None,
     longitude: float | None = None,
     priority: str = "normal",
+    named_place: NamedPlace | None = None,
 ) -> DispatchPlan:
     settings = config.category(category)
     if settings is None:
@@ -54,7 +66,7 @@ def plan_dispatch(
         else timedelta(hours=settings.sla_hours)
     )
     if latitude is None or longitude is None:
-        return DispatchPlan(None, None, None, None, priority, due, False, (NO_LOCATION,))
+        return _plan_from_name(named_place, priority, due)
     placement = wilayah.locate(latitude, longitude)
     if not placement.inside_jakarta:
         return DispatchPlan(None, None, None, None, priority, due, True, (OUTSIDE_JAKARTA,))
@@ -69,6 +81,16 @@ def plan_dispatch(
         outside_jurisdiction=False,
         review_reasons=(ON_BORDER,) if placement.on_border else (),
     )
+
+
+def _plan_from_name(place: NamedPlace | None, priority: str, due: datetime) -> DispatchPlan:
+    if place is None or place.in_jakarta is None:
+        return DispatchPlan(None, None, None, None, priority, due, False, (NO_LOCATION,))
+    if place.in_jakarta is False:
+        return DispatchPlan(None, None, None, None, priority, due, True, (OUTSIDE_JAKARTA,))
+    if place.kelurahan_code:
+        return DispatchPlan(place.kelurahan_code, place.kelurahan_code, place.kecamatan_code, place.kota_code, priority, due, False, ())
+    return DispatchPlan(None, None, place.kecamatan_code, place.kota_code, priority, due, False, (IMPRECISE,))
 
 
 def escalation_unit(config: Config, category: str) -> str:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.config import Config
-from gateway.dispatch import plan_dispatch
+from gateway.dispatch import NamedPlace, plan_dispatch
 from normalizer import redact
-from normalizer.wilayah import Wilayah
+from normalizer.clean import make_title
+from normalizer.core import NormalizedReport, Normalizer
+from normalizer.location import LocationResult
 from store import Database
 from store.reporters import Contact
 from store.reports import Actor, NewReport, Report, create_report
 from store.types import utcnow
-
-TITLE_LENGTH = 80
 
 
 @dataclass(frozen=True)
@@ -32,37 +32,46 @@ class Submission:
     reporter_contacts: tuple[Contact, ...] = ()
 
 
-def submit_report(db: Database, config: Config, wilayah: Wilayah, submission: Submission) -> Report:
+def submit_report(db: Database, config: Config, normalizer: Normalizer, submission: Submission) -> Report:
+    """Normalize, dispatch and store a submission whose category is already known."""
     category = config.category(submission.category)
     if category is None:
         raise ValueError(f"unknown category {submission.category!r}")
+    known_names = _names(submission.reporter_contacts)
+    normalized = normalizer.normalize(
+        submission.description, submission.latitude, submission.longitude, known_names=known_names
+    )
+    location = normalized.location
+    if submission.address_text and location.precision == "none" and location.in_jakarta is None:
+        location = normalizer.locate_text(submission.address_text)
+    point = _point(submission, location)
+    priority = "darurat" if normalized.urgency == "darurat" else submission.priority
     plan = plan_dispatch(
         config,
-        wilayah,
+        normalizer.locator.wilayah,
         category=category.code,
         now=utcnow(),
-        latitude=submission.latitude,
-        longitude=submission.longitude,
-        priority=submission.priority,
+        latitude=point[0],
+        longitude=point[1],
+        priority=priority,
+        named_place=NamedPlace(location.in_jakarta, location.kelurahan_code, location.kecamatan_code, location.kota_code),
     )
-    known_names = _names(submission.reporter_contacts)
-    description = redact.redact(submission.description.strip(), known_names)
-    has_point = submission.latitude is not None and submission.longitude is not None
+    description = normalized.description
     return create_report(
         db,
         NewReport(
             type=submission.type or category.type,
             category=category.code,
-            title=make_title(description) or category.name.id,
+            title=make_title(description, category.name.id),
             description=description,
             original_text=submission.description,
             origin_channel=submission.origin_channel,
             sla_due_at=plan.sla_due_at,
             priority=plan.priority,
-            latitude=submission.latitude,
-            longitude=submission.longitude,
-            location_precision="point" if has_point else "none",
-            address_text=redact.redact(submission.address_text, known_names) if submission.address_text else None,
+            latitude=point[0],
+            longitude=point[1],
+            location_precision=location.precision if location.in_jakarta is not False else "none",
+            address_text=redact.redact(submission.address_text, known_names) if submission.address_text else location.address,
             media_url=submission.media_url,
             kelurahan_code=plan.kelurahan_code,
             kecamatan_code=plan.kecamatan_code,
@@ -73,6 +82,8 @@ def submit_report(db: Database, config: Config, wilayah: Wilayah, submission: Su
             review_reasons=plan.review_reasons,
             confidential=submission.confidential,
             reporter_contacts=submission.reporter_contacts,
+            normalizer_confidence=min(normalized.category_confidence or 1.0, location.confidence or 1.0),
+            normalizer_evidence=_evidence(normalized, location),
         ),
         ticket_prefix=config.city.ticket_prefix,
         timezone=config.city.tz,
@@ -80,14 +91,27 @@ def submit_report(db: Database, config: Config, wilayah: Wilayah, submission: Su
     )
 
 
-def make_title(description: str) -> str:
-    """The first sentence, cut at a word boundary."""
-    first = description.strip().split("\n", 1)[0]
-    for stop in (". ", "! ", "? "):
-        first = first.split(stop, 1)[0]
-    if len(first) <= TITLE_LENGTH:
-        return first.rstrip(".!? ")
-    return first[:TITLE_LENGTH].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+def _point(submission: Submission, location: LocationResult) -> tuple[float | None, float | None]:
+    """Given coordinates, or those of a landmark/street the text named; area centroids are no point."""
+    if submission.latitude is not None and submission.longitude is not None:
+        return submission.latitude, submission.longitude
+    if location.precision in ("point", "landmark", "street") and location.in_jakarta:
+        return location.lat, location.lon
+    return None, None
+
+
+def _evidence(normalized: NormalizedReport, location: LocationResult) -> dict:
+    """What the normalizer saw, without the personal data it found (only its kinds)."""
+    return {
+        "category": {"value": normalized.category, "confidence": normalized.category_confidence,
+                     "others": normalized.other_categories, "evidence": normalized.evidence.get("category", [])},
+        "type": {"value": normalized.type, "confidence": normalized.type_confidence},
+        "urgency": {"value": normalized.urgency, "evidence": normalized.evidence.get("urgency", [])},
+        "location": {"precision": location.precision, "in_jakarta": location.in_jakarta,
+                     "confidence": location.confidence, "evidence": location.evidence,
+                     "rt": location.rt, "rw": location.rw},
+        "pii_kinds": sorted({item["kind"] for item in normalized.pii}),
+    }
 
 
 def _names(contacts: tuple[Contact, ...]) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from gateway.config import Config
+from normalizer.core import Normalizer
 from normalizer.wilayah import Wilayah
 from store import Database
 
@@ -16,6 +17,7 @@ class Services:
     config: Config
     db: Database
     wilayah: Wilayah
+    normalizer: Normalizer
     open311_api_keys: frozenset[str]
 
 

@@ -9,10 +9,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)  # starts a run: linear time
 NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
 # Indonesian mobile and landline numbers: +62 / 62 / 0 prefix, digits with optional separators.
 PHONE = re.compile(r"(?<![\w+])(?:\+?62|0)[\s.-]?\d{2,4}(?:[\s.-]?\d{2,5}){1,3}(?!\d)")
+
+# A writer introducing themselves: "saya Budi", "nama saya Siti Rahayu", "my name is …".
+SELF_INTRODUCTION = re.compile(
+    r"\b(?:nama\s+(?:saya|sy|aku)|saya|sy|aku|gue|gw|my\s+name\s+is|i\s+am|i'm|this\s+is)\s+"
+    r"(?:adalah\s+|bernama\s+|ini\s+|yaitu\s+)?"
+    r"((?:[A-Z][a-z'’]+|[A-Z]{2,})(?:\s+(?:[A-Z][a-z'’]+|bin|binti)){0,3})",
+    re.IGNORECASE,
+)
+NOT_NAMES = frozenset(
+    """warga mau ingin sudah tinggal dari bersama melapor lapor minta mohon tidak sangat pengguna pelanggan ibu bapak
+    penduduk selaku orang mahasiswa karyawan pedagang sopir pengemudi ketua pengurus di ke yang adalah bukan juga
+    hanya cuma sebagai akan sedang masih baru lagi sendiri pribadi kecewa heran bingung resah takut khawatir sedih
+    senang bangga jakarta rt rw a an the living writing from here not so very just also reporting in at on""".split()
+)
 
 PLACEHOLDERS = {"email": "[email]", "nik": "[NIK]", "phone": "[nomor telepon]", "name": "[nama]"}
 
@@ -27,14 +41,36 @@ def find_personal_data(text: str, known_names: tuple[str, ...] = ()) -> list[Per
     found: list[PersonalData] = []
     for kind, pattern in (("email", EMAIL), ("nik", NIK), ("phone", PHONE)):
         found.extend(PersonalData(kind, match.group(0)) for match in pattern.finditer(text))
-    for name in known_names:
-        if name and len(name.strip()) >= 3 and re.search(_word(name), text, re.IGNORECASE):
-            found.append(PersonalData("name", name.strip()))
+    names = list(known_names) + introduced_names(text)
+    for name in dict.fromkeys(n.strip() for n in names if n):
+        if len(name) >= 3 and re.search(_word(name), text, re.IGNORECASE):
+            found.append(PersonalData("name", name))
     return found
+
+
+def introduced_names(text: str) -> list[str]:
+    """Names the writer gives as their own (capitalised words right after 'saya', 'nama saya'…)."""
+    names = []
+    for match in SELF_INTRODUCTION.finditer(text):
+        explicit = re.match(r"(?i)nama|my\s+name", match.group(0)) or "bernama" in match.group(0).lower()
+        kept: list[str] = []
+        for word in match.group(1).split():
+            if word.lower() in ("bin", "binti") and kept:
+                kept.append(word)
+                continue
+            if word.lower() in NOT_NAMES or not (word[0].isupper() or (explicit and not kept)):
+                break
+            kept.append(word)
+        while kept and kept[-1].lower() in ("bin", "binti"):
+            kept.pop()
+        if kept:
+            names.append(" ".join(kept))
+    return names
 
 
 def redact(text: str, known_names: tuple[str, ...] = ()) -> str:
     """The text with every piece of personal data replaced by a placeholder."""
+    known_names = tuple(known_names) + tuple(introduced_names(text))
     text = EMAIL.sub(PLACEHOLDERS["email"], text)
     text = NIK.sub(PLACEHOLDERS["nik"], text)
     text = PHONE.sub(PLACEHOLDERS["phone"], text)

@@ -6,6 +6,7 @@ moves are allowed live in `store.lifecycle`.
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -237,6 +238,28 @@ def find_reports(db: Database, query: ReportQuery) -> list[Report]:
     statement = statement.order_by(Report.created_at.desc(), Report.id.desc()).limit(query.limit)
     with db.transaction() as session:
         return list(session.scalars(statement).unique())
+
+
+def open_reports_near(
+    db: Database, category: str, latitude: float, longitude: float, radius_m: float, since: datetime, limit: int = 200
+) -> list[Report]:
+    """Open reports of a category created since `since` inside a box around the point (radius_m)."""
+    dlat = radius_m / 111_320.0
+    dlon = radius_m / (111_320.0 * max(0.1, math.cos(math.radians(latitude))))
+    statement = (
+        select(Report)
+        .where(
+            Report.category == category,
+            Report.status.in_(lifecycle.OPEN_STATUSES),
+            Report.created_at >= since,
+            Report.latitude.between(latitude - dlat, latitude + dlat),
+            Report.longitude.between(longitude - dlon, longitude + dlon),
+        )
+        .order_by(Report.created_at.desc())
+        .limit(limit)
+    )
+    with db.transaction() as session:
+        return list(session.scalars(statement))
 
 
 def _event(report, from_status, to_status, unit, actor: Actor, note, note_public: bool, at: datetime) -> StatusEvent:

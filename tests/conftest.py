@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from gateway.app import create_app
 from gateway.cli import unit_specs
 from gateway.config import load_config
+from gateway.normalizing import build_normalizer
 from normalizer.wilayah import Wilayah
 from store import Database
 from store.crypto import Keyring
@@ -38,6 +39,11 @@ def config():
 @pytest.fixture(scope="session")
 def wilayah(config):
     return Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
+
+
+@pytest.fixture(scope="session")
+def normalizer(config, wilayah):
+    return build_normalizer(config, wilayah)
 
 
 @pytest.fixture(scope="session")
@@ -70,8 +76,10 @@ def units_db(db, config, wilayah):
 
 
 @pytest.fixture
-def app(units_db, config, wilayah):
-    application = create_app(config, units_db, wilayah, environ={"OPEN311_API_KEYS": f"other-key,{API_KEY}"})
+def app(units_db, config, wilayah, normalizer):
+    application = create_app(
+        config, units_db, wilayah, environ={"OPEN311_API_KEYS": f"other-key,{API_KEY}"}, normalizer=normalizer
+    )
     application.testing = True
     return application
 

@@ -6,6 +6,7 @@ import struct
 import zlib
 
 from gateway.intake import Submission, submit_report
+from gateway.normalizing import build_normalizer
 from store import lifecycle
 from store.attachments import save_attachment
 from store.reporters import Contact
@@ -48,7 +49,18 @@ def new_report(db, config, wilayah, *, category="jalan", where=MONAS, descriptio
         longitude=longitude,
         **extra,
     )
-    return submit_report(db, config, wilayah, submission)
+    return submit_report(db, config, normalizer_for(config, wilayah), submission)
+
+
+_NORMALIZERS: dict[tuple[int, int], object] = {}
+
+
+def normalizer_for(config, wilayah):
+    """Built once per session (it takes a fraction of a second)."""
+    key = (id(config), id(wilayah))
+    if key not in _NORMALIZERS:
+        _NORMALIZERS[key] = build_normalizer(config, wilayah)
+    return _NORMALIZERS[key]
 
 
 def citizen(name="Siti Rahayu", phone="+6281234567890", email="siti.rahayu@example.com"):

@@ -1,0 +1,161 @@
+"""Category, type, report-or-chatter and urgency, each with a confidence and its evidence."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from normalizer.lexicon import Match, PhraseIndex, Vocabulary
+from normalizer.text import DATA
+
+
+LOCATION_WORDS = frozenset(
+    "depan belakang samping sebelah seberang dekat sekitar arah menuju dari ke area kawasan lingkungan komplek".split()
+)
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """What the normalizer needs to know of one configured category."""
+
+    code: str
+    keywords: tuple[str, ...]
+    negative: tuple[str, ...] = ()
+    emergency: bool = False
+
+
+@dataclass
+class Scored:
+    value: str | None
+    confidence: float
+    evidence: list[str] = field(default_factory=list)
+
+
+def _weighted(phrase: str) -> tuple[str, float | None]:
+    text, _, weight = phrase.partition("|")
+    return text, float(weight) if weight else None
+
+
+class Classifier:
+    def __init__(self, rules: list[CategoryRule], slang: dict[str, str], cues_path: Path = DATA / "cues.yaml"):
+        self.rules = {rule.code: rule for rule in rules}
+        self.vocabulary = Vocabulary()
+        self.categories = PhraseIndex(self.vocabulary, slang)
+        self.negatives = PhraseIndex(self.vocabulary, slang)
+        for rule in rules:
+            for phrase in rule.keywords:
+                self.categories.add(*_split(phrase, rule.code))
+            for phrase in rule.negative:
+                self.negatives.add(phrase, rule.code)
+        cues = yaml.safe_load(cues_path.read_text(encoding="utf-8"))
+        self.cues = PhraseIndex(self.vocabulary, slang)
+        for group in ("question", "suggestion", "complaint", "urgent"):
+            for strength in ("strong", "weak"):
+                for phrase in cues[group].get(strength, []):
+                    text, weight = _weighted(phrase)
+                    self.cues.add(text, f"{group}:{strength}", weight if weight is not None else (1.0 if strength == "strong" else 0.4))
+        for kind, phrases in cues["chatter"].items():
+            for phrase in phrases:
+                self.cues.add(*_split(phrase, f"chatter:{kind}"))
+        self.urgent_needs_context = {" ".join(p.lower().split()) for p in cues["urgent"].get("needs_context", [])}
+
+    def match(self, words: list[str], masked: set[int]) -> tuple[list[Match], list[Match]]:
+        """Category matches (minus negative phrases and place names) and cue matches.
+
+        A keyword right after a location word ('depan SDN', 'dekat puskesmas') describes where,
+        not what: it counts for a third.
+        """
+        negatives = self.negatives.find(words)
+        category_matches = []
+        for match in self.categories.find(words):
+            span = set(range(match.start, match.end))
+            if span & masked:
+                continue
+            if any(n.label == match.label and n.start < match.end and match.start < n.end for n in negatives):
+                continue
+            if match.start and words[match.start - 1] in LOCATION_WORDS:
+                match = Match(match.label, match.phrase, match.start, match.end, match.weight / 3)
+            category_matches.append(match)
+        return category_matches, self.cues.find(words)
+
+    def category(self, matches: list[Match]) -> tuple[Scored, list[str]]:
+        """Main category and the other problems named, by summed phrase weight."""
+        scores: dict[str, float] = defaultdict(float)
+        first: dict[str, int] = {}
+        evidence: dict[str, list[str]] = defaultdict(list)
+        for match in matches:
+            scores[match.label] += match.weight
+            first.setdefault(match.label, match.start)
+            evidence[match.label].append(match.phrase)
+        if not scores:
+            return Scored(None, 0.0), []
+        ranked = sorted(scores, key=lambda code: (-scores[code], first[code]))
+        top = ranked[0]
+        second = scores[ranked[1]] if len(ranked) > 1 else 0.0
+        strength = min(1.0, scores[top] / 2.0)
+        margin = scores[top] / (scores[top] + second)
+        confidence = round(0.35 + 0.65 * strength * margin, 2)
+        others = [code for code in ranked[1:] if scores[code] >= 1.0]
+        return Scored(top, confidence, evidence[top]), others
+
+    def report_type(self, cues: list[Match], category_score: float) -> Scored:
+        totals = _totals(cues)
+        question = totals["question:strong"] + totals["question:weak"]
+        suggestion = totals["suggestion:strong"]
+        complaint = totals["complaint:strong"] + 0.5 * category_score
+        evidence = [m.phrase for m in cues if m.label.startswith(("question", "suggestion"))]
+        if totals["question:strong"] >= 1 and question >= complaint:
+            return Scored("permintaan_informasi", _confidence(question, complaint), evidence)
+        if suggestion >= 1 and suggestion >= 0.6 * complaint:
+            return Scored("aspirasi", _confidence(suggestion, complaint), evidence)
+        if question >= 1.2 and complaint < 1.0:
+            return Scored("permintaan_informasi", _confidence(question, complaint), evidence)
+        return Scored("pengaduan", _confidence(complaint + 0.5, question + suggestion), [m.phrase for m in cues if m.label == "complaint:strong"])
+
+    def is_report(self, cues: list[Match], category_score: float, has_location: bool, word_count: int) -> Scored:
+        totals = _totals(cues)
+        chatter = {kind: totals[f"chatter:{kind}"] for kind in ("greeting", "thanks", "politics", "spam")}
+        evidence = [m.phrase for m in cues if m.label.startswith("chatter")]
+        problem = category_score + totals["complaint:strong"] + totals["question:strong"] + totals["suggestion:strong"]
+        if chatter["spam"] >= 1 and category_score < 2:
+            return Scored("no", 0.8, evidence)
+        if chatter["politics"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1:
+            return Scored("no", 0.75, evidence)
+        if problem >= 1:
+            return Scored("yes", min(0.95, 0.5 + 0.15 * problem), [])
+        if has_location and word_count >= 4:
+            return Scored("yes", 0.5, [])
+        return Scored("no", 0.7 if evidence else 0.55, evidence)
+
+    def urgency(self, cues: list[Match], category: str | None, category_score: float) -> Scored:
+        urgent = [m for m in cues if m.label == "urgent:strong"]
+        evidence = []
+        for match in urgent:
+            if match.phrase in self.urgent_needs_context and category_score < 1:
+                continue
+            evidence.append(match.phrase)
+        rule = self.rules.get(category or "")
+        if rule is not None and rule.emergency:
+            evidence.append(f"category {category}")
+        if evidence:
+            return Scored("darurat", min(0.95, 0.6 + 0.15 * len(evidence)), evidence)
+        return Scored("normal", 0.8, [])
+
+
+def _split(phrase: str, label: str):
+    text, weight = _weighted(phrase)
+    return text, label, weight
+
+
+def _totals(matches: list[Match]) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for match in matches:
+        totals[match.label] += match.weight
+    return totals
+
+
+def _confidence(winner: float, other: float) -> float:
+    return round(min(0.95, 0.5 + 0.45 * winner / (winner + other + 1.0)), 2)

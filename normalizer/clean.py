@@ -1,0 +1,78 @@
+"""A clean description for officers: greetings and sign-offs removed, slang expanded, links and
+mentions dropped, personal data redacted — and a short title."""
+
+from __future__ import annotations
+
+import re
+
+from normalizer.redact import redact
+from normalizer.text import ELONGATION, MENTION, URL
+
+TITLE_LENGTH = 80
+
+GREETING = re.compile(
+    r"^\s*(?:(?:assalamu[' ]?alaikum(?:\s+wr\.?\s*wb\.?|\s+warahmatullahi\s+wabarakatuh)?|salam sejahtera|shalom|"
+    r"om swastiastu|selamat\s+(?:pagi|siang|sore|malam)|pagi|siang|sore|malam|halo+|hal+o+|hai+|hi+|hello|hey|"
+    r"permisi|punten|maaf mengganggu|mohon maaf(?: mengganggu)?|min|admin|mimin|kak|pak|bapak|bu|ibu|gan|sis|bro|"
+    r"dear|yth\.?|kepada yth\.?|good\s+(?:morning|afternoon|evening)|excuse me)\b[\s,.!:;-]*)+",
+    re.IGNORECASE,
+)
+SIGN_OFF = re.compile(
+    r"(?:[\s,.!]*(?:terima\s*kasih|terimakasih|makasih|makasi|thanks?(?: you)?|thx|tks|trims|wassalam\w*|"
+    r"wassalamu[' ]?alaikum(?:\s+wr\.?\s*wb\.?)?|salam|hormat saya|mohon (?:segera )?ditindak ?lanjuti|"
+    r"mohon (?:segera )?ditindaklanjuti|mohon bantuannya|mohon perhatiannya|tolong (?:segera )?ditindak ?lanjuti|"
+    r"regards|cheers|please follow up)\b[\s,.!🙏]*)+\s*$",
+    re.IGNORECASE,
+)
+EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u200d\ufe0f\u2300-\u23ff\u2b00-\u2bff]+"
+)
+HASHTAG_SIGN = re.compile(r"#(\w+)")
+SPACES = re.compile(r"[ \t]+")
+
+
+def clean_description(text: str, slang: dict[str, str], known_names: tuple[str, ...] = ()) -> str:
+    text = URL.sub(" ", text)
+    text = MENTION.sub(" ", text)
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+        text = text.lower()  # shouting: officers read it in sentence case
+    text = EMOJI.sub(" ", text)
+    text = HASHTAG_SIGN.sub(r"\1", text)
+    text = GREETING.sub("", text)
+    text = SIGN_OFF.sub("", text)
+    text = redact(text, known_names)
+    text = re.sub(r"\b\w+\b", lambda m: _expand(m.group(0), slang), text)
+    text = SPACES.sub(" ", text)
+    text = re.sub(r"\s*\n\s*", "\n", text).strip(" \n,.;:-")
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def _expand(word: str, slang: dict[str, str]) -> str:
+    lowered = word.lower()
+    folded = ELONGATION.sub(r"\1", lowered)
+    expanded = slang.get(folded)
+    if expanded is None or lowered in ("pak", "bu", "min", "admin"):
+        return word if folded == lowered else _keep_case(word, folded)
+    return _keep_case(word, expanded)
+
+
+def _keep_case(original: str, replacement: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return replacement.upper()
+    if original[:1].isupper():
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
+def make_title(description: str, fallback: str) -> str:
+    """The first sentence, cut at a word boundary."""
+    first = description.strip().split("\n", 1)[0]
+    for stop in (". ", "! ", "? ", "!", "?"):
+        first = first.split(stop, 1)[0]
+    first = first.strip(" .,;:")
+    if not first:
+        return fallback
+    if len(first) > TITLE_LENGTH:
+        first = first[:TITLE_LENGTH].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return first[:1].upper() + first[1:]

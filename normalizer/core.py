@@ -1,0 +1,151 @@
+"""`Normalizer.normalize(text, lat, lon)`: one message in, one structured result out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from normalizer.classify import CategoryRule, Classifier, Scored
+from normalizer.clean import clean_description, make_title
+from normalizer.gazetteer import Gazetteer
+from normalizer.lexicon import COMMON
+from normalizer.location import LocationResult, Locator, valid_point
+from normalizer.redact import find_personal_data
+from normalizer.text import DATA, load_slang, tokenize
+from normalizer.wilayah import Wilayah
+
+TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
+
+
+@dataclass
+class NormalizedReport:
+    type: str
+    type_confidence: float
+    is_report: bool
+    is_report_confidence: float
+    category: str | None
+    category_confidence: float
+    other_categories: list[str]
+    urgency: str
+    urgency_confidence: float
+    location: LocationResult
+    pii: list[dict[str, str]]
+    description: str
+    title: str
+    missing: list[str]
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "type": self.type,
+            "type_confidence": self.type_confidence,
+            "is_report": self.is_report,
+            "is_report_confidence": self.is_report_confidence,
+            "category": self.category,
+            "category_confidence": self.category_confidence,
+            "other_categories": self.other_categories,
+            "urgency": self.urgency,
+            "urgency_confidence": self.urgency_confidence,
+            "location": self.location.as_dict(),
+            "pii": self.pii,
+            "description": self.description,
+            "title": self.title,
+            "missing": self.missing,
+            "evidence": self.evidence,
+        }
+
+
+class Normalizer:
+    """Built once (tens of milliseconds); `normalize` is pure computation afterwards."""
+
+    def __init__(
+        self,
+        rules: list[CategoryRule],
+        wilayah: Wilayah,
+        *,
+        data_dir: Path = DATA,
+        category_threshold: float = 0.5,
+        category_names: dict[str, str] | None = None,
+    ):
+        self.slang = load_slang(data_dir / "slang.csv")
+        self.classifier = Classifier(rules, self.slang, data_dir / "cues.yaml")
+        guarded = set(COMMON) | self.classifier.vocabulary.words | set(self.slang.values()) | _guarded_words(data_dir)
+        self.gazetteer = Gazetteer(wilayah, self.slang, guarded, data_dir)
+        ordinary = set(COMMON) | self.classifier.vocabulary.words | set(self.slang) | set(self.slang.values())
+        self.locator = Locator(wilayah, self.gazetteer, ordinary)
+        self.category_threshold = category_threshold
+        self.category_names = category_names or {}
+
+    def normalize(self, text: str, lat: float | None = None, lon: float | None = None, *, has_photo: bool = False,
+                  known_names: tuple[str, ...] = ()) -> NormalizedReport:
+        text = text if isinstance(text, str) else ""
+        if lat is not None or lon is not None:
+            if not valid_point(lat, lon):
+                lat = lon = None  # out of range or not numbers: ignored, the text may still place it
+        tokens = tokenize(text, self.slang)
+        location, mentions = self.locator.locate(text, tokens, lat, lon)
+        masked = {i for m in mentions if m.end - m.start > 1 for i in range(m.start, m.end)}
+        words = [self.classifier.vocabulary.canonical(t.text) for t in tokens]
+        category_matches, cues = self.classifier.match(words, masked)
+        category, others = self.classifier.category(category_matches)
+        category_score = sum(m.weight for m in category_matches if m.label == category.value)
+        has_location = location.in_jakarta is not None
+        report = self.classifier.is_report(cues, category_score, has_location, len(tokens))
+        is_report = report.value == "yes"
+        kind = self.classifier.report_type(cues, category_score) if is_report else Scored("pengaduan", 0.5)
+        urgency = self.classifier.urgency(cues, category.value, category_score) if is_report else Scored("normal", 0.8)
+        if is_report and category.value is None and kind.value == "pengaduan" and len(tokens) >= 3:
+            category = Scored("lainnya", 0.3, [])
+        if not is_report:
+            category, others = Scored(None, 0.0), []
+        pii = [{"kind": p.kind, "value": p.value} for p in find_personal_data(text, known_names)]
+        description = clean_description(text, self.slang, known_names)
+        title = make_title(description, self.category_names.get(category.value or "", "Laporan"))
+        return NormalizedReport(
+            type=kind.value,
+            type_confidence=kind.confidence,
+            is_report=is_report,
+            is_report_confidence=report.confidence,
+            category=category.value,
+            category_confidence=category.confidence,
+            other_categories=others,
+            urgency=urgency.value,
+            urgency_confidence=urgency.confidence,
+            location=location,
+            pii=pii,
+            description=description,
+            title=title,
+            missing=self._missing(is_report, category, location, has_photo),
+            evidence={
+                "category": category.evidence,
+                "type": kind.evidence,
+                "is_report": report.evidence,
+                "urgency": urgency.evidence,
+                "location": location.evidence,
+            },
+        )
+
+    def locate_text(self, text: str) -> LocationResult:
+        """Only the location part: what the gazetteer makes of a place description."""
+        location, _mentions = self.locator.locate(text, tokenize(text, self.slang))
+        return location
+
+    def _missing(self, is_report: bool, category: Scored, location: LocationResult, has_photo: bool) -> list[str]:
+        if not is_report:
+            return []
+        missing = []
+        if location.in_jakarta is None or location.precision in ("none", "kota", "kecamatan"):
+            if location.in_jakarta is not False:
+                missing.append("location")
+        if category.value in (None, "lainnya") or category.confidence < self.category_threshold:
+            missing.append("category")
+        if not has_photo:
+            missing.append("photo")
+        return missing
+
+
+def _guarded_words(data_dir: Path) -> set[str]:
+    import yaml
+
+    cues = yaml.safe_load((data_dir / "cues.yaml").read_text(encoding="utf-8"))
+    return {w.lower() for w in cues.get("place_words_needing_context", [])}
