@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from gateway import health, media
 from gateway.config import Config
 from gateway.metrics import Metrics
-from gateway.normalizing import build_normalizer
+from gateway.normalizing import build_geocoder, build_normalizer
 from gateway.open311 import blueprint as open311_blueprint
 from gateway.open311.views import http_error as open311_http_error
 from gateway.services import Services
@@ -35,12 +35,14 @@ def create_app(
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     wilayah = wilayah or Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
+    normalizer = normalizer or build_normalizer(config, wilayah)
     keys = frozenset(k.strip() for k in environ.get(config.open311.api_keys_env, "").split(",") if k.strip())
     app.extensions["lapor"] = Services(
         config=config,
         db=db,
         wilayah=wilayah,
-        normalizer=normalizer or build_normalizer(config, wilayah),
+        normalizer=normalizer,
+        geocoder=build_geocoder(config, normalizer),
         open311_api_keys=keys,
     )
     metrics = Metrics(db)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from geopy.geocoders.base import Geocoder
+
 from gateway.config import Config
 from gateway.dispatch import NamedPlace, plan_dispatch
 from normalizer import redact
@@ -32,8 +34,14 @@ class Submission:
     reporter_contacts: tuple[Contact, ...] = ()
 
 
-def submit_report(db: Database, config: Config, normalizer: Normalizer, submission: Submission) -> Report:
-    """Normalize, dispatch and store a submission whose category is already known."""
+def submit_report(
+    db: Database, config: Config, normalizer: Normalizer, submission: Submission, geocoder: Geocoder | None = None
+) -> Report:
+    """Normalize, dispatch and store a submission whose category is already known.
+
+    Without coordinates the place comes from the address text, then the description; `geocoder`
+    (the gazetteer with an online fallback, when configured) is asked last.
+    """
     category = config.category(submission.category)
     if category is None:
         raise ValueError(f"unknown category {submission.category!r}")
@@ -42,8 +50,12 @@ def submit_report(db: Database, config: Config, normalizer: Normalizer, submissi
         submission.description, submission.latitude, submission.longitude, known_names=known_names
     )
     location = normalized.location
-    if submission.address_text and location.precision == "none" and location.in_jakarta is None:
-        location = normalizer.locate_text(submission.address_text)
+    if submission.address_text and submission.latitude is None:
+        from_address = normalizer.locate_text(submission.address_text)
+        if from_address.in_jakarta is not None:
+            location = from_address
+        elif location.in_jakarta is None and geocoder is not None:
+            location = _geocoded(geocoder, submission.address_text) or location
     point = _point(submission, location)
     priority = "darurat" if normalized.urgency == "darurat" else submission.priority
     plan = plan_dispatch(
@@ -98,6 +110,19 @@ def _point(submission: Submission, location: LocationResult) -> tuple[float | No
     if location.precision in ("point", "landmark", "street") and location.in_jakarta:
         return location.lat, location.lon
     return None, None
+
+
+def _geocoded(geocoder: Geocoder, address: str) -> LocationResult | None:
+    found = geocoder.geocode(address, exactly_one=True)
+    if found is None:
+        return None
+    raw = found.raw
+    return LocationResult(
+        lat=found.latitude, lon=found.longitude, precision="point" if raw.get("in_jakarta") else "none",
+        in_jakarta=raw.get("in_jakarta"), kelurahan_code=raw.get("kelurahan_code"),
+        kecamatan_code=raw.get("kecamatan_code"), kota_code=raw.get("kota_code"),
+        evidence=[f"geocoded ({raw.get('source', 'geocoder')})"], confidence=0.6,
+    )
 
 
 def _evidence(normalized: NormalizedReport, location: LocationResult) -> dict:

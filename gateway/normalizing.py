@@ -7,6 +7,7 @@ import json
 from gateway.config import Config
 from normalizer.classify import CategoryRule
 from normalizer.core import Normalizer
+from normalizer.geocoder import JakartaGazetteer
 from normalizer.location import valid_point
 from normalizer.wilayah import Wilayah
 
@@ -31,6 +32,23 @@ def build_normalizer(config: Config, wilayah: Wilayah | None = None) -> Normaliz
         category_threshold=config.normalizer.category_confidence_threshold,
         category_names={category.code: category.name.id for category in config.categories},
     )
+
+
+def build_geocoder(config: Config, normalizer: Normalizer) -> JakartaGazetteer:
+    """The gazetteer, with a Nominatim fallback when `normalizer.online_geocoder.enabled`."""
+    settings = config.normalizer.online_geocoder
+    fallback = None
+    if settings.enabled:
+        from urllib.parse import urlsplit
+
+        from geopy.geocoders import Nominatim
+
+        url = urlsplit(settings.nominatim_url)
+        fallback = Nominatim(
+            domain=url.netloc + url.path.rstrip("/"), scheme=url.scheme, timeout=settings.timeout_s,
+            user_agent="lapor-gateway",
+        )
+    return JakartaGazetteer(normalizer, fallback=fallback)
 
 
 def normalize_line(normalizer: Normalizer, line: str, number: int) -> dict:

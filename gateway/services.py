@@ -8,6 +8,7 @@ from flask import current_app
 
 from gateway.config import Config
 from normalizer.core import Normalizer
+from normalizer.geocoder import JakartaGazetteer
 from normalizer.wilayah import Wilayah
 from store import Database
 
@@ -18,6 +19,7 @@ class Services:
     db: Database
     wilayah: Wilayah
     normalizer: Normalizer
+    geocoder: JakartaGazetteer
     open311_api_keys: frozenset[str]
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from normalizer.lexicon import Match, PhraseIndex, Vocabulary
+from normalizer.lexicon import Match, PhraseIndex, Vocabulary, phrase_tokens
 from normalizer.text import DATA
 
 
+PAIR_WINDOW = 5
 LOCATION_WORDS = frozenset(
-    "depan belakang samping sebelah seberang dekat sekitar arah menuju dari ke area kawasan lingkungan komplek".split()
+    "di depan belakang samping sebelah seberang dekat sekitar arah menuju dari ke area kawasan lingkungan komplek pinggir near at".split()
 )
 
 
@@ -45,22 +47,65 @@ class Classifier:
         self.vocabulary = Vocabulary()
         self.categories = PhraseIndex(self.vocabulary, slang)
         self.negatives = PhraseIndex(self.vocabulary, slang)
+        self.pairs: list[tuple[str, str, str, float]] = []  # "a ~ b": both words near each other
         for rule in rules:
             for phrase in rule.keywords:
-                self.categories.add(*_split(phrase, rule.code))
+                if "~" in phrase:
+                    self._add_pair(phrase, rule.code, slang)
+                else:
+                    self.categories.add(*_split(phrase, rule.code))
             for phrase in rule.negative:
                 self.negatives.add(phrase, rule.code)
         cues = yaml.safe_load(cues_path.read_text(encoding="utf-8"))
         self.cues = PhraseIndex(self.vocabulary, slang)
         for group in ("question", "suggestion", "complaint", "urgent"):
-            for strength in ("strong", "weak"):
+            for strength in ("strong", "weak", "flood_depth"):
                 for phrase in cues[group].get(strength, []):
+                    if "~" in phrase:
+                        continue
                     text, weight = _weighted(phrase)
                     self.cues.add(text, f"{group}:{strength}", weight if weight is not None else (1.0 if strength == "strong" else 0.4))
         for kind, phrases in cues["chatter"].items():
             for phrase in phrases:
                 self.cues.add(*_split(phrase, f"chatter:{kind}"))
         self.urgent_needs_context = {" ".join(p.lower().split()) for p in cues["urgent"].get("needs_context", [])}
+        self.hypothetical = {w for p in cues["urgent"].get("hypothetical", []) for w in phrase_tokens(p, slang)}
+        self.urgent_pairs = []
+        for phrase in cues["urgent"].get("strong", []) + cues["urgent"].get("flood_depth", []):
+            if "~" in phrase:
+                left, _, right = phrase.partition("~")
+                first, second = phrase_tokens(left, slang), phrase_tokens(right, slang)
+                if len(first) == 1 and len(second) == 1:
+                    self.vocabulary.add([first[0], second[0]])
+                    self.urgent_pairs.append((first[0], second[0]))
+
+    def _hypothetical(self, words: list[str], start: int) -> bool:
+        return any(word in self.hypothetical for word in words[max(0, start - 3) : start])
+
+    def _add_pair(self, phrase: str, code: str, slang: dict[str, str]) -> None:
+        text, weight = _weighted(phrase)
+        left, _, right = (part.strip() for part in text.partition("~"))
+        first, second = phrase_tokens(left, slang), phrase_tokens(right, slang)
+        if len(first) == 1 and len(second) == 1:
+            self.vocabulary.add([first[0], second[0]])
+            self.pairs.append((first[0], second[0], code, weight if weight is not None else 1.0))
+
+    def _pair_matches(self, words: list[str], masked: set[int]) -> list[Match]:
+        found = []
+        positions: dict[str, list[int]] = defaultdict(list)
+        for index, word in enumerate(words):
+            if index not in masked:
+                positions[word].append(index)
+        for first, second, code, weight in self.pairs:
+            if first not in positions or second not in positions:
+                continue
+            near = [(a, b) for a in positions.get(first, ()) for b in positions.get(second, ()) if 0 < abs(a - b) <= PAIR_WINDOW]
+            if near:
+                a, b = near[0]
+                if any(i and words[i - 1] in LOCATION_WORDS for i in (a, b)):
+                    weight /= 3  # 'di pinggir kali': one of the two only says where
+                found.append(Match(code, f"{first}~{second}", min(a, b), max(a, b) + 1, weight))
+        return found
 
     def match(self, words: list[str], masked: set[int]) -> tuple[list[Match], list[Match]]:
         """Category matches (minus negative phrases and place names) and cue matches.
@@ -79,6 +124,7 @@ class Classifier:
             if match.start and words[match.start - 1] in LOCATION_WORDS:
                 match = Match(match.label, match.phrase, match.start, match.end, match.weight / 3)
             category_matches.append(match)
+        category_matches += self._pair_matches(words, masked)
         return category_matches, self.cues.find(words)
 
     def category(self, matches: list[Match]) -> tuple[Scored, list[str]]:
@@ -101,13 +147,16 @@ class Classifier:
         others = [code for code in ranked[1:] if scores[code] >= 1.0]
         return Scored(top, confidence, evidence[top]), others
 
-    def report_type(self, cues: list[Match], category_score: float) -> Scored:
+    def report_type(self, cues: list[Match], category_score: float, text: str = "") -> Scored:
         totals = _totals(cues)
-        question = totals["question:strong"] + totals["question:weak"]
+        asks = question_marks(text)
+        question = totals["question:strong"] + totals["question:weak"] + asks
         suggestion = totals["suggestion:strong"]
-        complaint = totals["complaint:strong"] + 0.5 * category_score
-        evidence = [m.phrase for m in cues if m.label.startswith(("question", "suggestion"))]
-        if totals["question:strong"] >= 1 and question >= complaint:
+        complaint = totals["complaint:strong"] + 0.3 * category_score
+        evidence = [m.phrase for m in cues if m.label.startswith(("question", "suggestion"))] + (["?"] if asks else [])
+        if suggestion >= 1 and suggestion >= question and suggestion >= 0.6 * complaint:
+            return Scored("aspirasi", _confidence(suggestion, complaint), evidence)
+        if (totals["question:strong"] >= 1 or asks >= 1) and question >= complaint:
             return Scored("permintaan_informasi", _confidence(question, complaint), evidence)
         if suggestion >= 1 and suggestion >= 0.6 * complaint:
             return Scored("aspirasi", _confidence(suggestion, complaint), evidence)
@@ -119,7 +168,8 @@ class Classifier:
         totals = _totals(cues)
         chatter = {kind: totals[f"chatter:{kind}"] for kind in ("greeting", "thanks", "politics", "spam")}
         evidence = [m.phrase for m in cues if m.label.startswith("chatter")]
-        problem = category_score + totals["complaint:strong"] + totals["question:strong"] + totals["suggestion:strong"]
+        problem = (category_score + totals["complaint:strong"] + totals["question:strong"] + totals["suggestion:strong"]
+                   + totals["urgent:strong"])
         if chatter["spam"] >= 1 and category_score < 2:
             return Scored("no", 0.8, evidence)
         if chatter["politics"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1:
@@ -130,19 +180,50 @@ class Classifier:
             return Scored("yes", 0.5, [])
         return Scored("no", 0.7 if evidence else 0.55, evidence)
 
-    def urgency(self, cues: list[Match], category: str | None, category_score: float) -> Scored:
-        urgent = [m for m in cues if m.label == "urgent:strong"]
+    def urgency(self, cues: list[Match], category: str | None, category_score: float, words: list[str] | None = None,
+                report_type: str = "pengaduan", category_matches: list[Match] | None = None) -> Scored:
+        """Emergencies happen now: questions, suggestions and fears ('takut meledak') are not."""
+        words = words or []
+        if report_type != "pengaduan":
+            return Scored("normal", 0.75, [])
         evidence = []
-        for match in urgent:
+        for match in cues:
+            if match.label not in ("urgent:strong", "urgent:flood_depth") or self._hypothetical(words, match.start):
+                continue
+            if match.label == "urgent:flood_depth" and category not in ("banjir", "saluran_air"):
+                continue
             if match.phrase in self.urgent_needs_context and category_score < 1:
                 continue
             evidence.append(match.phrase)
+        positions = {w: i for i, w in enumerate(words)}
+        for first, second in self.urgent_pairs:
+            if first in positions and second in positions and abs(positions[first] - positions[second]) <= PAIR_WINDOW:
+                evidence.append(f"{first}~{second}")
         rule = self.rules.get(category or "")
-        if rule is not None and rule.emergency:
+        if rule is not None and rule.emergency and any(
+            m.label == category and not self._hypothetical(words, m.start) for m in category_matches or []
+        ):
             evidence.append(f"category {category}")
         if evidence:
             return Scored("darurat", min(0.95, 0.6 + 0.15 * len(evidence)), evidence)
         return Scored("normal", 0.8, [])
+
+
+QUESTION_END = re.compile(
+    r"(?i)\b(?:ya|yah|ga|gak|nggak|enggak|ngga|tidak|kah|sih|kak|min|dong|belum|blm|berapa|mana|apa|gimana|bagaimana|"
+    r"kapan|bisa|boleh)\s*\?+"
+)
+ENGLISH_QUESTION = re.compile(r"(?i)(?:^|[.!?]\s+)(?:is|are|do|does|can|could|will|when|where|how|what|which)\b[^.!?]*\?")
+
+
+def question_marks(text: str) -> float:
+    """How much the punctuation asks: a question particle before '?' counts fully, a bare '?' less."""
+    if "?" not in text:
+        return 0.0
+    score = 0.5
+    if QUESTION_END.search(text) or ENGLISH_QUESTION.search(text):
+        score += 0.7
+    return score
 
 
 def _split(phrase: str, label: str):

@@ -89,11 +89,15 @@ class Normalizer:
         category_matches, cues = self.classifier.match(words, masked)
         category, others = self.classifier.category(category_matches)
         category_score = sum(m.weight for m in category_matches if m.label == category.value)
-        has_location = location.in_jakarta is not None
+        has_location = location.precision != "none" or location.in_jakarta is False
         report = self.classifier.is_report(cues, category_score, has_location, len(tokens))
         is_report = report.value == "yes"
-        kind = self.classifier.report_type(cues, category_score) if is_report else Scored("pengaduan", 0.5)
-        urgency = self.classifier.urgency(cues, category.value, category_score) if is_report else Scored("normal", 0.8)
+        kind = self.classifier.report_type(cues, category_score, text) if is_report else Scored("pengaduan", 0.5)
+        urgency = (
+            self.classifier.urgency(cues, category.value, category_score, words, kind.value, category_matches)
+            if is_report
+            else Scored("normal", 0.8)
+        )
         if is_report and category.value is None and kind.value == "pengaduan" and len(tokens) >= 3:
             category = Scored("lainnya", 0.3, [])
         if not is_report:

@@ -38,6 +38,12 @@ CUES = frozenset(
     arah menuju jalan gang gg komplek kompleks perumahan perum kelurahan kecamatan kota in at near around""".split()
 )
 FUZZY_CUTOFF = 88
+STREET_WORDS = frozenset({"jalan", "gang", "gg", "jembatan", "flyover", "tol", "kali", "sungai"})
+# Nouns that start a proper name of their own: 'Kp. Pulo', 'perumahan Baru', 'Pasar Baru' are not kelurahan.
+PLACE_NOUNS = frozenset(
+    """kp kampung komplek kompleks perumahan perum pasar masjid musala taman stasiun halte sekolah rs rumah
+    gedung mall toko warung apartemen rusun kantor terminal""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -63,18 +69,26 @@ class Mention:
     marker: str | None  # kelurahan | kecamatan | kota when the writer said so
     cued: bool  # preceded by a location word (di, dekat, depan…)
     fuzzy: bool
+    in_street_name: bool = False  # 'Jl. Tomang Raya', 'Jl. Raya Bekasi': a street named after the place
 
 
 class Gazetteer:
     def __init__(self, wilayah: Wilayah, slang: dict[str, str], guarded_words: set[str], data_dir: Path = DATA):
         self.wilayah = wilayah
         self.slang = slang
-        self.vocabulary = Vocabulary()
+        # Place names are fuzzy-matched only when long: 'bekas' must never become 'Bekasi'.
+        self.vocabulary = Vocabulary(fuzzy_min_length=7, never_fuzzy=frozenset(guarded_words))
         self._names: dict[tuple[str, ...], list[Place]] = defaultdict(list)
         self._fuzzy_pool: dict[str, list[str]] = defaultdict(list)  # first word → joined names
         self._joined: dict[str, tuple[str, ...]] = {}
+        self._first_words: set[str] = set()
         self.places: list[Place] = []
         self._add_areas(guarded_words)
+        self._add_partial_names(guarded_words)
+        province = Place("31", "DKI Jakarta", "province", None, None)
+        self.places.append(province)
+        for variant in ("jakarta", "dki", "dki jakarta", "jkt", "ibukota", "ibu kota jakarta", "pemprov dki"):
+            self._index(variant, province)
         self._add_table(data_dir / "landmarks.csv", outside=False)
         self._add_table(data_dir / "outside_places.csv", outside=True)
 
@@ -103,6 +117,31 @@ class Gazetteer:
             for variant in variants:
                 self._index(variant, place)
 
+    def _add_partial_names(self, guarded_words: set[str]) -> None:
+        """'Sunter' (Sunter Agung, Sunter Jaya), 'Pejaten', 'Cipete': a name people shorten. It stands
+        for the kecamatan all its kelurahan share, else their common kota."""
+        groups: dict[tuple[str, ...], list[Place]] = defaultdict(list)
+        for place in self.places:
+            if place.kind == "kelurahan":
+                words = phrase_tokens(place.name, self.slang)
+                if len(words) > 1:
+                    groups[words[:-1]].append(place)
+        for prefix, members in groups.items():
+            if prefix in self._names or " ".join(prefix) in guarded_words:
+                continue
+            if len(prefix) == 1 and (len(prefix[0]) < 5 or prefix[0] in guarded_words):
+                continue
+            kecamatans = {m.kecamatan_code for m in members}
+            kotas = {m.kota_code for m in members}
+            if len(kecamatans) == 1:
+                target = self.by_code(next(iter(kecamatans)))
+            elif len(kotas) == 1:
+                target = self.by_code(next(iter(kotas)))
+            else:
+                continue
+            if target is not None:
+                self._index(" ".join(prefix), target)
+
     def _add_table(self, path: Path, outside: bool) -> None:
         if not path.exists():
             return
@@ -129,11 +168,12 @@ class Gazetteer:
             return
         if place not in self._names[words]:
             self._names[words].append(place)
+        self._first_words.add(words[0])
         self.vocabulary.add(words)
         joined = " ".join(words)
         if len(joined) >= 6 and joined not in self._joined:
             self._joined[joined] = words
-            self._fuzzy_pool[words[0][:2]].append(joined)
+            self._fuzzy_pool[words[0]].append(joined)
 
     # -- matching -------------------------------------------------------------------------------
 
@@ -149,19 +189,22 @@ class Gazetteer:
             places, length, fuzzy = found
             previous = words[index - 1] if index else ""
             marker = MARKERS.get(previous)
+            in_street = previous in STREET_WORDS or (previous == "raya" and index >= 2 and words[index - 2] in STREET_WORDS)
             cued = previous in CUES or (index >= 2 and words[index - 2] in CUES)
             capital = tokens[index].raw[:1].isupper() and index > 0
             text_as_written = " ".join(t.raw for t in tokens[index : index + length])
             accepted = False
             for place in places:
-                if place.guarded and not (marker or cued or capital):
+                if place.guarded and not (marker or (capital and previous not in PLACE_NOUNS)):
                     continue
-                mentions.append(Mention(place, index, index + length, text_as_written, marker, cued, fuzzy))
+                mentions.append(Mention(place, index, index + length, text_as_written, marker, cued, fuzzy, in_street))
                 accepted = True
             index += length if accepted else 1
         return mentions
 
     def _exact(self, words: list[str], start: int):
+        if words[start] not in self._first_words:
+            return None
         for length in range(min(6, len(words) - start), 0, -1):
             places = self._names.get(tuple(words[start : start + length]))
             if places:
@@ -174,7 +217,9 @@ class Gazetteer:
             if start + length > len(words):
                 continue
             candidate = " ".join(words[start : start + length])
-            pool = self._fuzzy_pool.get(candidate[:2])
+            pool = self._fuzzy_pool.get(words[start])  # the first word must be right: 'kebon jerk'
+            if len(words[start]) < 3:
+                continue
             if not pool or len(candidate) < 8:
                 continue
             best = process.extractOne(candidate, pool, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)

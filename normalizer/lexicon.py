@@ -31,7 +31,7 @@ COMMON = frozenset(
     tolong mohon minta terima kasih mau ingin bisa dapat harus perlu sampai sejak lama hari minggu bulan
     tahun pagi siang sore malam sekarang kemarin besok depan belakang samping sebelah dekat seberang
     warga rumah orang semua banyak sedikit lagi terus baru lama besar kecil tinggi rendah sampai sampai
-    padahal kenapa bagaimana kapan dimana apakah berapa siapa selamat tanya informasi lapor laporan
+    bekas baru lama jalan raya gang padahal kenapa bagaimana kapan dimana apakah berapa siapa selamat tanya informasi lapor laporan
     melapor pengaduan keluhan daerah wilayah sekitar kawasan lokasi tempat""".split()
 )
 
@@ -48,8 +48,11 @@ class Match:
 class Vocabulary:
     """The words known to one or more indexes, and how to map a message word onto them."""
 
-    def __init__(self, words: Iterable[str] = ()):
+    def __init__(self, words: Iterable[str] = (), fuzzy_min_length: int = FUZZY_MIN_LENGTH,
+                 never_fuzzy: frozenset[str] | set[str] = frozenset()):
         self.words: set[str] = set()
+        self.fuzzy_min_length = fuzzy_min_length
+        self.never_fuzzy = never_fuzzy
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         self._cache: dict[str, str] = {}
         self.add(words)
@@ -75,7 +78,7 @@ class Vocabulary:
         for stem in stems(word):
             if stem in self.words:
                 return stem
-        if len(word) < FUZZY_MIN_LENGTH or word in COMMON:
+        if len(word) < self.fuzzy_min_length or word in COMMON or word in self.never_fuzzy:
             return word
         choices = self._by_initial.get(word[:1], ())
         best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
@@ -119,20 +122,26 @@ class PhraseIndex:
         self.vocabulary = vocabulary
         self.slang = slang
         self._phrases: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
+        self._longest: dict[str, int] = {}  # first word → longest phrase starting with it
 
     def add(self, phrase: str, label: str, weight: float | None = None) -> None:
         words = phrase_tokens(phrase, self.slang)
         if not words or len(words) > MAX_PHRASE:
             return
         self.vocabulary.add(words)
+        self._longest[words[0]] = max(self._longest.get(words[0], 0), len(words))
         self._phrases[words].append((label, weight if weight is not None else 1.0 + 0.5 * (len(words) - 1)))
 
     def find(self, canonical_words: list[str]) -> list[Match]:
         """Every phrase occurrence; where two of the same label overlap, the longer one wins."""
         found: list[Match] = []
         count = len(canonical_words)
+        longest = self._longest
         for start in range(count):
-            for length in range(min(MAX_PHRASE, count - start), 0, -1):
+            most = longest.get(canonical_words[start])
+            if most is None:
+                continue
+            for length in range(min(most, count - start), 0, -1):
                 key = tuple(canonical_words[start : start + length])
                 for label, weight in self._phrases.get(key, ()):
                     found.append(Match(label, " ".join(key), start, start + length, weight))

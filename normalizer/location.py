@@ -188,9 +188,10 @@ class Locator:
         result.kota = areas[kota].name if kota in areas else None
 
     def _from_mentions(self, result: LocationResult, mentions: list[Mention]) -> None:
-        inside = [m for m in mentions if m.place.kind != "outside"]
-        outside = [m for m in mentions if m.place.kind == "outside"]
-        firm = [m for m in inside if m.marker or m.place.kind == "kota"]
+        inside = [self._street_named(m) for m in mentions if m.place.kind != "outside"]
+        # 'Jl. Raya Pamulang' is in Pamulang; 'Jl. Bekasi Timur, Cipinang Besar Utara' is in Jakarta.
+        outside = [m for m in mentions if m.place.kind == "outside" and not (m.in_street_name and inside)]
+        firm = [m for m in inside if (m.marker or m.place.kind == "kota") and not m.in_street_name]
         if outside and not firm:
             place = outside[0].place
             result.in_jakarta = False
@@ -199,7 +200,19 @@ class Locator:
             result.confidence = 0.85
             result.evidence.append(f"outside DKI Jakarta: {outside[0].text} ({result.outside_place})")
             return
+        named_city = [m for m in inside if m.place.kind == "province"]
+        inside = [m for m in inside if m.place.kind != "province"]
         if not inside:
+            if named_city and not outside:
+                result.in_jakarta = True
+                result.confidence = 0.5
+                result.evidence.append("Jakarta named, no place within it")
+                return
+            if result.address and STREET.search(result.address) and not outside:
+                # A street address sent to Jakarta's gateway, no other city named: Jakarta, place unknown.
+                result.in_jakarta = True
+                result.confidence = 0.5
+                result.evidence.append("street address without another city")
             return
         chosen = self._choose(inside)
         result.in_jakarta = True
@@ -208,7 +221,10 @@ class Locator:
         if place.kind in ("landmark", "street"):
             result.lat, result.lon = place.lat, place.lon
             result.precision = place.kind
-            self._fill_codes(result, place.kelurahan_code, place.kecamatan_code, place.kota_code)
+            if place.kind == "street":
+                self._codes_for_street(result, chosen, inside)
+            else:
+                self._fill_codes(result, place.kelurahan_code, place.kecamatan_code, place.kota_code)
             result.confidence = 0.8 if not chosen.fuzzy else 0.65
             return
         level = chosen.marker if chosen.marker in ("kecamatan",) and place.kind == "kelurahan" else place.kind
@@ -223,6 +239,26 @@ class Locator:
         result.precision = place.kind
         result.lat, result.lon = place.lat, place.lon
         result.confidence = {"kelurahan": 0.75, "kecamatan": 0.7, "kota": 0.6}[place.kind] - (0.1 if chosen.fuzzy else 0)
+
+    def _codes_for_street(self, result: LocationResult, street: Mention, inside: list[Mention]) -> None:
+        """A street crosses many kelurahan: an area named beside it decides, else only the
+        street point's kecamatan is claimed."""
+        areas = [m for m in inside if m.place.kind in ("kelurahan", "kecamatan")]
+        if areas:
+            area = min(areas, key=lambda m: (m.place.kind != "kelurahan", m.start)).place
+            kelurahan = area.key if area.kind == "kelurahan" else None
+            self._fill_codes(result, kelurahan, area.kecamatan_code, area.kota_code)
+            return
+        self._fill_codes(result, None, street.place.kecamatan_code, street.place.kota_code)
+
+    def _street_named(self, mention: Mention) -> Mention:
+        """An area in a street's name places the problem near that area, not in its kelurahan."""
+        if not mention.in_street_name or mention.place.kind != "kelurahan":
+            return mention
+        kecamatan = self.gazetteer.by_code(mention.place.kecamatan_code or "")
+        if kecamatan is None:
+            return mention
+        return Mention(kecamatan, mention.start, mention.end, mention.text, None, mention.cued, mention.fuzzy, True)
 
     def _choose(self, inside: list[Mention]) -> Mention:
         """The most specific mention, preferring one consistent with the others."""
@@ -245,4 +281,4 @@ class Locator:
                     score += 1
             return score
 
-        return min(inside, key=lambda m: (specificity(m), -consistent(m), m.fuzzy, m.start))
+        return min(inside, key=lambda m: (specificity(m), m.marker is None, -consistent(m), m.fuzzy, m.start))

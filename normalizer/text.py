@@ -61,12 +61,35 @@ def tokenize(text: str, slang: dict[str, str]) -> list[Token]:
             pieces = [p for p in CAMEL.split(raw) if p]
         offset = start
         for piece in pieces:
-            word = fold(piece)
-            for part in _split_number_suffix(slang.get(word, word)):
-                for single in part.split():  # 'gada' → 'tidak', 'ada' (same span)
-                    tokens.append(Token(single, piece, offset, offset + len(piece)))
+            for single in _normalised(piece, id(slang), slang):
+                tokens.append(Token(single, piece, offset, offset + len(piece)))
             offset += len(piece)
     return tokens
+
+
+_CACHE: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
+def _normalised(piece: str, slang_id: int, slang: dict[str, str]) -> tuple[str, ...]:
+    """The normalised word(s) for one written word, cached: most words repeat across messages."""
+    key = (piece, slang_id)
+    cached = _CACHE.get(key)
+    if cached is None:
+        word = _reduplication(fold(piece))
+        if word not in slang and word.endswith("nya") and word[:-3] in slang:
+            word = word[:-3]  # 'lobangnya' → 'lobang' → 'lubang'
+        # 'gada' → 'tidak', 'ada'; 'rt05' → 'rt', '05'
+        cached = tuple(single for part in _split_number_suffix(slang.get(word, word)) for single in part.split())
+        if len(_CACHE) > 200_000:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
+
+
+def _reduplication(word: str) -> str:
+    """'dahan2nya' → 'dahan', 'anak2' → 'anak' (the 2 marks a plural)."""
+    match = re.fullmatch(r"([a-z]{3,})2(nya|an)?", word)
+    return match.group(1) if match else word
 
 
 def _split_number_suffix(word: str) -> list[str]:

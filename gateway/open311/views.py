@@ -90,7 +90,9 @@ def create_request(fmt: str):
     actor = _api_key_actor()
     app_services = services()
     submission = parse_submission(request.form, app_services.config, actor)
-    report = submit_report(app_services.db, app_services.config, app_services.normalizer, submission)
+    report = submit_report(
+        app_services.db, app_services.config, app_services.normalizer, submission, app_services.geocoder
+    )
     notice = app_services.config.open311.service_notice.get(_language())
     record = {"service_request_id": report.ticket, "service_notice": notice, "account_id": None}
     return render([record], fmt, "service_requests", "request")

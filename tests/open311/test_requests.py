@@ -1,5 +1,6 @@
 """POST and GET service requests: lifecycle, formats, filters, privacy and bad input."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -260,3 +261,31 @@ def test_an_unknown_request_is_404(client):
     response = client.get("/open311/v2/requests/JKT-2611-99999.xml")
     assert response.status_code == 404
     assert parse_xml(response).findtext("error/description") == "service_request_id 'JKT-2611-99999' not found"
+
+
+@pytest.mark.parametrize(
+    ("address", "unit", "precision", "reasons"),
+    [
+        ("depan Halte Harmoni", "Kelurahan Kebon Kelapa", "landmark", []),
+        ("Gg. Mawar, kel. Klender", "Kelurahan Klender", "kelurahan", []),
+        ("kec. Duren Sawit", None, "kecamatan", ["location_imprecise"]),
+        ("Jl. Margonda Raya, Depok", None, "none", ["outside_jakarta"]),
+        ("dekat rumah pak RT", None, "none", ["no_location"]),
+    ],
+)
+def test_an_address_without_coordinates_is_placed_from_its_words(post, units_db, address, unit, precision, reasons):
+    ticket = as_json(post(service_code="jalan", address_string=address, description="Aspal rusak"))[0]["service_request_id"]
+    report = get_report(units_db, ticket)
+    assert (report.assigned_unit.name if report.assigned_unit else None) == unit
+    assert report.location_precision == precision
+    assert report.review_reasons == reasons
+    assert report.needs_review == bool(set(reasons) - {"on_kelurahan_border"})
+
+
+def test_the_description_decides_urgency_and_is_redacted(post, units_db):
+    ticket = as_json(post(**located(service_code="pohon", description="Saya Joko Widodo, pohon tumbang menimpa mobil, ada orang terjepit")))[0]["service_request_id"]
+    report = get_report(units_db, ticket)
+    assert report.priority == "darurat"
+    assert "Joko" not in report.description and "terjepit" in report.description
+    assert report.normalizer_evidence["pii_kinds"] == ["name"]
+    assert "Joko" not in json.dumps(report.normalizer_evidence)
