@@ -136,10 +136,11 @@ def test_outside_jakarta_is_accepted_but_not_assigned(post, client, units_db):
     assert record["agency_responsible"] is None
 
 
-def test_an_address_without_coordinates_waits_for_triage(post, units_db):
+def test_an_unknown_street_waits_for_triage(post, units_db):
     ticket = as_json(post(service_code="sampah", address_string="Gg. Mawar dekat pasar"))[0]["service_request_id"]
     report = get_report(units_db, ticket)
-    assert report.assigned_unit is None and report.review_reasons == ["no_location"]
+    assert report.assigned_unit is None and report.needs_review
+    assert report.review_reasons == ["location_imprecise"], "a street in Jakarta, but which kelurahan is unknown"
 
 
 def test_confidentiality_defaults_to_hidden_and_can_be_public(post, units_db):
