@@ -45,7 +45,7 @@ class Classifier:
     def __init__(self, rules: list[CategoryRule], slang: dict[str, str], cues_path: Path = DATA / "cues.yaml"):
         self.rules = {rule.code: rule for rule in rules}
         self.vocabulary = Vocabulary()
-        self.categories = PhraseIndex(self.vocabulary, slang)
+        self.categories = PhraseIndex(self.vocabulary, slang, exclusive=True)
         self.negatives = PhraseIndex(self.vocabulary, slang)
         self.pairs: list[tuple[str, str, str, float]] = []  # "a ~ b": both words near each other
         for rule in rules:

@@ -98,6 +98,8 @@ class Normalizer:
             if is_report
             else Scored("normal", 0.8)
         )
+        if kind.value == "permintaan_informasi" and location.precision == "none" and location.confidence <= 0.5:
+            location.in_jakarta = None  # 'di Jakarta' in a question says nothing about where a problem is
         if is_report and category.value is None and kind.value == "pengaduan" and len(tokens) >= 3:
             category = Scored("lainnya", 0.3, [])
         if not is_report:

@@ -39,6 +39,7 @@ CUES = frozenset(
 )
 FUZZY_CUTOFF = 88
 STREET_WORDS = frozenset({"jalan", "gang", "gg", "jembatan", "flyover", "tol", "kali", "sungai"})
+TOWARDS = frozenset({"arah", "menuju", "perbatasan", "tembus", "towards", "toward"})
 # Nouns that start a proper name of their own: 'Kp. Pulo', 'perumahan Baru', 'Pasar Baru' are not kelurahan.
 PLACE_NOUNS = frozenset(
     """kp kampung komplek kompleks perumahan perum pasar masjid musala taman stasiun halte sekolah rs rumah
@@ -70,6 +71,7 @@ class Mention:
     cued: bool  # preceded by a location word (di, dekat, depan…)
     fuzzy: bool
     in_street_name: bool = False  # 'Jl. Tomang Raya', 'Jl. Raya Bekasi': a street named after the place
+    towards: bool = False  # 'arah Depok', 'perbatasan Bekasi': a direction, not the place itself
 
 
 class Gazetteer:
@@ -77,7 +79,9 @@ class Gazetteer:
         self.wilayah = wilayah
         self.slang = slang
         # Place names are fuzzy-matched only when long: 'bekas' must never become 'Bekasi'.
-        self.vocabulary = Vocabulary(fuzzy_min_length=7, never_fuzzy=frozenset(guarded_words))
+        # …and never by stripping affixes: 'sekarang' is not 'Karang', 'dikali' is not 'Kali'.
+        self.vocabulary = Vocabulary(fuzzy_min_length=7, never_fuzzy=frozenset(guarded_words), use_stems=False,
+                                     fuzzy_cutoff=90)
         self._names: dict[tuple[str, ...], list[Place]] = defaultdict(list)
         self._fuzzy_pool: dict[str, list[str]] = defaultdict(list)  # first word → joined names
         self._joined: dict[str, tuple[str, ...]] = {}
@@ -140,6 +144,9 @@ class Gazetteer:
             else:
                 continue
             if target is not None:
+                if len(prefix) == 1:  # one word ('Bukit', 'Pejaten'): only as a capitalised name
+                    target = Place(target.key, target.name, target.kind, target.lat, target.lon, target.kelurahan_code,
+                                   target.kecamatan_code, target.kota_code, guarded=True)
                 self._index(" ".join(prefix), target)
 
     def _add_table(self, path: Path, outside: bool) -> None:
@@ -197,7 +204,8 @@ class Gazetteer:
             for place in places:
                 if place.guarded and not (marker or (capital and previous not in PLACE_NOUNS)):
                     continue
-                mentions.append(Mention(place, index, index + length, text_as_written, marker, cued, fuzzy, in_street))
+                towards = previous in TOWARDS or (index >= 2 and words[index - 2] in TOWARDS)
+                mentions.append(Mention(place, index, index + length, text_as_written, marker, cued, fuzzy, in_street, towards))
                 accepted = True
             index += length if accepted else 1
         return mentions

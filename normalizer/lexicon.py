@@ -49,8 +49,11 @@ class Vocabulary:
     """The words known to one or more indexes, and how to map a message word onto them."""
 
     def __init__(self, words: Iterable[str] = (), fuzzy_min_length: int = FUZZY_MIN_LENGTH,
-                 never_fuzzy: frozenset[str] | set[str] = frozenset()):
+                 never_fuzzy: frozenset[str] | set[str] = frozenset(), use_stems: bool = True,
+                 fuzzy_cutoff: int = FUZZY_CUTOFF):
         self.words: set[str] = set()
+        self.fuzzy_cutoff = fuzzy_cutoff
+        self.use_stems = use_stems
         self.fuzzy_min_length = fuzzy_min_length
         self.never_fuzzy = never_fuzzy
         self._by_initial: dict[str, list[str]] = defaultdict(list)
@@ -75,13 +78,13 @@ class Vocabulary:
     def _resolve(self, word: str) -> str:
         if word in self.words or word.isdigit():
             return word
-        for stem in stems(word):
+        for stem in stems(word) if self.use_stems else ():
             if stem in self.words:
                 return stem
         if len(word) < self.fuzzy_min_length or word in COMMON or word in self.never_fuzzy:
             return word
         choices = self._by_initial.get(word[:1], ())
-        best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff)
         return best[0] if best else word
 
 
@@ -118,9 +121,10 @@ def phrase_tokens(phrase: str, slang: dict[str, str]) -> tuple[str, ...]:
 
 
 class PhraseIndex:
-    def __init__(self, vocabulary: Vocabulary, slang: dict[str, str]):
+    def __init__(self, vocabulary: Vocabulary, slang: dict[str, str], exclusive: bool = False):
         self.vocabulary = vocabulary
         self.slang = slang
+        self.exclusive = exclusive  # one word, one meaning: overlapping phrases of different labels compete
         self._phrases: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
         self._longest: dict[str, int] = {}  # first word → longest phrase starting with it
 
@@ -130,7 +134,13 @@ class PhraseIndex:
             return
         self.vocabulary.add(words)
         self._longest[words[0]] = max(self._longest.get(words[0], 0), len(words))
-        self._phrases[words].append((label, weight if weight is not None else 1.0 + 0.5 * (len(words) - 1)))
+        entries = self._phrases[words]
+        weight = weight if weight is not None else 1.0 + 0.5 * (len(words) - 1)
+        for index, (existing, old) in enumerate(entries):
+            if existing == label:  # the same phrase listed twice: the stronger weight stands
+                entries[index] = (label, max(old, weight))
+                return
+        entries.append((label, weight))
 
     def find(self, canonical_words: list[str]) -> list[Match]:
         """Every phrase occurrence; where two of the same label overlap, the longer one wins."""
@@ -145,13 +155,14 @@ class PhraseIndex:
                 key = tuple(canonical_words[start : start + length])
                 for label, weight in self._phrases.get(key, ()):
                     found.append(Match(label, " ".join(key), start, start + length, weight))
-        found.sort(key=lambda m: (-(m.end - m.start), m.start))
+        found.sort(key=lambda m: (-(m.end - m.start), -m.weight, m.start))
         accepted: list[Match] = []
         taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for match in found:
-            if any(match.start < end and start < match.end for start, end in taken[match.label]):
+            key = "" if self.exclusive else match.label
+            if any(match.start < end and start < match.end for start, end in taken[key]):
                 continue
-            taken[match.label].append((match.start, match.end))
+            taken[key].append((match.start, match.end))
             accepted.append(match)
         accepted.sort(key=lambda m: m.start)
         return accepted

@@ -190,7 +190,10 @@ class Locator:
     def _from_mentions(self, result: LocationResult, mentions: list[Mention]) -> None:
         inside = [self._street_named(m) for m in mentions if m.place.kind != "outside"]
         # 'Jl. Raya Pamulang' is in Pamulang; 'Jl. Bekasi Timur, Cipinang Besar Utara' is in Jakarta.
-        outside = [m for m in mentions if m.place.kind == "outside" and not (m.in_street_name and inside)]
+        outside = [
+            m for m in mentions
+            if m.place.kind == "outside" and not (m.in_street_name and inside) and not (m.towards and (inside or result.address))
+        ]
         firm = [m for m in inside if (m.marker or m.place.kind == "kota") and not m.in_street_name]
         if outside and not firm:
             place = outside[0].place

@@ -59,3 +59,26 @@ def test_the_title_is_the_first_sentence_cut_at_a_word(units_db, config, wilayah
     assert short.title == "Pohon tumbang"
     empty = new_report(units_db, config, wilayah, category="sampah", description="")
     assert empty.title == "Sampah"
+
+
+def test_likely_duplicates_come_from_recent_open_reports_nearby(units_db, config, wilayah):
+    from datetime import timedelta
+
+    from gateway.duplicates import likely_duplicates
+    from store.types import utcnow
+    from tests.helpers import bring_to
+
+    near = new_report(units_db, config, wilayah, where=(-6.17545, 106.82725), description="Jalan berlubang besar depan Monas")
+    far = new_report(units_db, config, wilayah, where=(-6.1854, 106.8272), description="Jalan berlubang besar")
+    other = new_report(units_db, config, wilayah, category="sampah", where=MONAS, description="Jalan berlubang")
+    closed = new_report(units_db, config, wilayah, where=MONAS, description="Jalan berlubang besar")
+    bring_to(units_db, config, closed.ticket, "ditolak")
+    found = likely_duplicates(
+        units_db, config, category="jalan", lat=MONAS[0], lon=MONAS[1], description="jalan berlubang besar", now=utcnow()
+    )
+    assert [d.ticket for d in found] == [near.ticket]
+    assert far.ticket and other.ticket  # ~1.1 km away, another category
+    later = likely_duplicates(
+        units_db, config, category="jalan", lat=MONAS[0], lon=MONAS[1], description="x", now=utcnow() + timedelta(days=31)
+    )
+    assert later == [], "older than the window"
