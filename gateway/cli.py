@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 from gateway.config import Config, ConfigError, load_config
@@ -86,19 +87,46 @@ def cmd_normalize(config: Config, args: argparse.Namespace) -> int:
     """JSON lines in (`{"text": …, "lat": …, "lon": …}`), one JSON result per line out."""
     import json
 
-    from tqdm import tqdm
-
     from gateway.normalizing import build_normalizer, normalize_line
 
     normalizer = build_normalizer(config)
-    lines = tqdm(sys.stdin, desc="normalizing", unit=" msg", disable=not sys.stderr.isatty(), file=sys.stderr)
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        result = normalize_line(normalizer, line, number)
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    progress = Progress(sys.stderr) if sys.stderr.isatty() else None
+    for number, line in enumerate(sys.stdin, start=1):
+        if line.strip():
+            result = normalize_line(normalizer, line, number)
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        if progress:
+            progress.update(number)
     sys.stdout.flush()
+    if progress:
+        progress.finish()
     return 0
+
+
+class Progress:
+    """A one-line counter on a terminal, redrawn at most ten times a second."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.started = self.shown = time.monotonic()
+        self.count = 0
+
+    def update(self, count: int) -> None:
+        self.count = count
+        now = time.monotonic()
+        if now - self.shown >= 0.1 or count == 1:
+            self.shown = now
+            self._draw(now)
+
+    def finish(self) -> None:
+        self._draw(time.monotonic())
+        self.stream.write("\n")
+        self.stream.flush()
+
+    def _draw(self, now: float) -> None:
+        rate = self.count / max(now - self.started, 1e-6)
+        self.stream.write(f"\rnormalizing: {self.count} lines, {rate:.0f}/s")
+        self.stream.flush()
 
 
 COMMANDS = {

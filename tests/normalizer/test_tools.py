@@ -132,3 +132,46 @@ def test_the_normalize_command_reads_and_writes_json_lines(tmp_path):
     assert out[3]["line"] == 4 and "lat must be" in out[3]["error"]
     assert out[4] == {"line": 5, "error": "text must be a string"}
     assert "normalizing" not in result.stderr, "no progress bar when stderr is not a terminal"
+
+
+def test_the_configured_online_geocoder_is_used_for_open311_addresses(config, normalizer, nominatim):
+    from gateway.config import OnlineGeocoder
+    from gateway.normalizing import build_geocoder
+
+    domain = nominatim.domain
+    enabled = config.model_copy(
+        update={"normalizer": config.normalizer.model_copy(
+            update={"online_geocoder": OnlineGeocoder(enabled=True, nominatim_url=f"http://{domain}")}
+        )}
+    )
+    geocoder = build_geocoder(enabled, normalizer)
+    assert geocoder.fallback is not None
+    assert geocoder.geocode("Gang Haji Ridi").raw["source"] == "fallback"
+    assert build_geocoder(config, normalizer).fallback is None, "off by default"
+
+
+def test_the_normalize_command_shows_progress_on_a_terminal(tmp_path):
+    import os
+    import pty
+
+    primary, secondary = pty.openpty()
+    stdin = "".join(json.dumps({"text": f"sampah numpuk {n}"}) + "\n" for n in range(50))
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "--config", str(ROOT / "config.yaml"), "normalize"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=secondary, cwd=tmp_path, text=True,
+    )
+    out, _ = process.communicate(stdin, timeout=120)
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert process.returncode == 0
+    assert len(out.splitlines()) == 50
+    assert b"normalizing" in shown and b"50" in shown
