@@ -24,13 +24,14 @@ def category_rules(config: Config) -> list[CategoryRule]:
     ]
 
 
-def build_normalizer(config: Config, wilayah: Wilayah | None = None) -> Normalizer:
+def build_normalizer(config: Config, wilayah: Wilayah | None = None, use_model: bool = True) -> Normalizer:
     wilayah = wilayah or Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
     return Normalizer(
         category_rules(config),
         wilayah,
         category_threshold=config.normalizer.category_confidence_threshold,
         category_names={category.code: category.name.id for category in config.categories},
+        use_model=use_model,
     )
 
 

@@ -10,11 +10,14 @@ from normalizer.clean import clean_description, make_title
 from normalizer.gazetteer import Gazetteer
 from normalizer.lexicon import COMMON
 from normalizer.location import LocationResult, Locator, valid_point
+from normalizer.model import CategoryModel
 from normalizer.redact import find_personal_data
 from normalizer.text import DATA, load_slang, tokenize
 from normalizer.wilayah import Wilayah
 
 TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
+MODEL_BELOW = 0.6  # keyword confidence under which the learned model is asked
+MODEL_MIN_PROBABILITY = 0.25
 
 
 @dataclass
@@ -66,6 +69,7 @@ class Normalizer:
         data_dir: Path = DATA,
         category_threshold: float = 0.5,
         category_names: dict[str, str] | None = None,
+        use_model: bool = True,
     ):
         self.slang = load_slang(data_dir / "slang.csv")
         self.classifier = Classifier(rules, self.slang, data_dir / "cues.yaml")
@@ -75,6 +79,11 @@ class Normalizer:
         self.locator = Locator(wilayah, self.gazetteer, ordinary)
         self.category_threshold = category_threshold
         self.category_names = category_names or {}
+        self.model = CategoryModel.load(data_dir / "category_model.json") if use_model else None
+
+    def words(self, text: str) -> list[str]:
+        """The message's words as the classifier sees them (slang expanded, stems, spelling)."""
+        return [self.classifier.vocabulary.canonical(t.text) for t in tokenize(text, self.slang)]
 
     def normalize(self, text: str, lat: float | None = None, lon: float | None = None, *, has_photo: bool = False,
                   known_names: tuple[str, ...] = ()) -> NormalizedReport:
@@ -100,6 +109,10 @@ class Normalizer:
         )
         if kind.value == "permintaan_informasi" and location.precision == "none" and location.confidence <= 0.5:
             location.in_jakarta = None  # 'di Jakarta' in a question says nothing about where a problem is
+        if is_report and self.model is not None and (category.value is None or category.confidence < MODEL_BELOW):
+            guess = self.model.predict(words)
+            if guess.probability >= MODEL_MIN_PROBABILITY and guess.category != category.value:
+                category = Scored(guess.category, round(min(guess.probability, 0.6), 2), [f"model ({guess.probability:.2f})"])
         if is_report and category.value is None and kind.value == "pengaduan" and len(tokens) >= 3:
             category = Scored("lainnya", 0.3, [])
         if not is_report:
