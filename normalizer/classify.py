@@ -12,7 +12,6 @@ import yaml
 from normalizer.lexicon import Match, PhraseIndex, Vocabulary, phrase_tokens
 from normalizer.text import DATA
 
-
 PAIR_WINDOW = 5
 LOCATION_WORDS = frozenset(
     "di depan belakang samping sebelah seberang dekat sekitar arah menuju dari ke area kawasan lingkungan komplek pinggir near at".split()

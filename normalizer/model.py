@@ -71,4 +71,4 @@ def export_model(vectorizer, classifier, trained_on: list[str], min_weight: floa
 
 def features(words: list[str]) -> list[str]:
     """Unigrams and bigrams of the normalised words (the same the training script uses)."""
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]

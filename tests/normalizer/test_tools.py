@@ -112,7 +112,7 @@ def test_the_normalize_command_reads_and_writes_json_lines(tmp_path):
         {"text": "x", "lat": 123, "lon": 5},
         {"text": None},
     ]
-    stdin = "\n".join(l if isinstance(l, str) else json.dumps(l) for l in lines) + "\n"
+    stdin = "\n".join(item if isinstance(item, str) else json.dumps(item) for item in lines) + "\n"
     result = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), "--config", str(ROOT / "config.yaml"), "normalize"],
         input=stdin, capture_output=True, text=True, cwd=tmp_path, timeout=120,
