@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/train_category_model.py [SET ...]
 
-SET names files in benchmarks/data (default: normalizer_devset normalizer_holdout normalizer_blind;
+SET names files in benchmarks/data (default: every set but normalizer_blind2;
 normalizer_blind2 is kept out so it stays an unseen test set). Writes
 normalizer/data/category_model.json and prints held-out figures. Retrain after changing keywords
 or slang: the features are the normaliser's words.
@@ -27,7 +27,7 @@ from gateway.normalizing import build_normalizer  # noqa: E402
 from normalizer.model import export_model, features  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SETS = ["normalizer_devset", "normalizer_holdout", "normalizer_blind"]
+DEFAULT_SETS = ["normalizer_devset", "normalizer_holdout", "normalizer_blind", "normalizer_train_a", "normalizer_train_b"]
 OUTPUT = ROOT / "normalizer" / "data" / "category_model.json"
 
 

@@ -53,7 +53,7 @@ class CategoryModel:
         return Prediction(self.classes[best], exps[best] / sum(exps))
 
 
-def export_model(vectorizer, classifier, trained_on: list[str], min_weight: float = 0.2) -> dict:
+def export_model(vectorizer, classifier, trained_on: list[str], min_weight: float = 0.3) -> dict:
     """A fitted scikit-learn TfidfVectorizer + LogisticRegression as the JSON `CategoryModel` reads."""
     vocabulary, idf, coef = vectorizer.vocabulary_, vectorizer.idf_, classifier.coef_
     return {
@@ -62,7 +62,7 @@ def export_model(vectorizer, classifier, trained_on: list[str], min_weight: floa
         "intercept": [round(float(v), 5) for v in classifier.intercept_],
         "idf": {feature: round(float(idf[index]), 4) for feature, index in vocabulary.items()},
         "coef": {
-            feature: [round(float(w), 4) for w in coef[:, index]]
+            feature: [round(float(w), 3) for w in coef[:, index]]
             for feature, index in vocabulary.items()
             if abs(coef[:, index]).max() >= min_weight
         },
