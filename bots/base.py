@@ -1,0 +1,79 @@
+"""The one small interface every channel adapter implements, and the errors a send may raise.
+
+An adapter verifies an inbound request, parses a provider payload into `Incoming` messages, and
+sends an `Outgoing` one, returning the provider's message id. Whether a failed send is worth
+retrying is said by the error's type (after Courier's closed set of send errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    buttons: bool = False  # quick-reply / inline keyboards
+    location: bool = False  # can share a location
+    photos: bool = False
+    max_length: int = 4096  # characters in one message
+
+
+@dataclass(frozen=True)
+class Media:
+    provider_id: str  # what the adapter needs to download it (file_id, MediaUrl…)
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: str
+    provider_message_id: str  # unique per channel: Telegram update_id, Twilio MessageSid…
+    sender: str  # the address replies go to: chat id, phone, e-mail, handle
+    text: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    media: tuple[Media, ...] = ()
+    sender_name: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    channel: str
+    recipient: str
+    text: str
+    buttons: tuple[tuple[str, ...], ...] = ()
+    request_location: bool = False
+    media_urls: tuple[str, ...] = ()
+
+
+class SendError(Exception):
+    """A send failed; the subclass says what to do about it."""
+
+
+class RetryableError(SendError):
+    """Try again later (provider down, rate-limited): `retry_after` seconds when the provider said."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(SendError):
+    """Never retry this message; with `stop_contact`, never message this contact again (blocked, STOP)."""
+
+    def __init__(self, message: str, stop_contact: bool = False):
+        super().__init__(message)
+        self.stop_contact = stop_contact
+
+
+class Adapter(Protocol):
+    channel: str
+    capabilities: Capabilities
+
+    def verify(self, url: str, headers: dict[str, str], form: dict[str, str], body: bytes) -> bool: ...
+
+    def parse(self, payload: Any) -> list[Incoming]: ...
+
+    def send(self, message: Outgoing) -> str: ...

@@ -1,0 +1,81 @@
+"""The inbox: raw provider messages, stored once per channel + provider id, claimed by workers.
+
+A webhook answers 2xx only after `record_inbound` committed. Workers claim the oldest pending
+message of each sender (a sender's messages are handled in order), under a lease: a worker that
+dies leaves its claim to expire, and another takes the message again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from store.db import Database
+from store.models import InboundMessage
+from store.types import utcnow
+
+MAX_ATTEMPTS = 5
+
+
+def record_inbound(db: Database, channel: str, provider_message_id: str, payload: Any, sender_hash: str | None) -> bool:
+    """Store a message exactly once; False when this provider id was already recorded."""
+    insert = (postgresql if db.dialect == "postgresql" else sqlite).insert
+    statement = (
+        insert(InboundMessage)
+        .values(
+            channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash,
+            payload=payload, status="pending", attempts=0, received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+        .returning(InboundMessage.id)
+    )
+    with db.transaction() as session:
+        return session.execute(statement).scalar_one_or_none() is not None
+
+
+def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60)) -> list[InboundMessage]:
+    """Claim up to `limit` messages: each the oldest unfinished one of its sender."""
+    now = utcnow()
+    earlier = aliased(InboundMessage)
+    claimable = or_(
+        InboundMessage.status == "pending",
+        and_(InboundMessage.status == "processing", InboundMessage.claimed_until < now),
+    )
+    waits_for_earlier = exists().where(
+        earlier.sender_hash == InboundMessage.sender_hash,
+        earlier.id < InboundMessage.id,
+        earlier.status.in_(("pending", "processing")),
+    )
+    statement = (
+        select(InboundMessage)
+        .where(claimable, ~waits_for_earlier)
+        .order_by(InboundMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=InboundMessage)
+    )
+    with db.transaction() as session:
+        messages = list(session.scalars(statement))
+        for message in messages:
+            message.status = "processing"
+            message.claimed_until = now + lease
+            message.attempts += 1
+        return messages
+
+
+def finish_inbound(session: Session, message_id: int) -> None:
+    """Mark processed — inside the same transaction as the state change it caused."""
+    message = session.get(InboundMessage, message_id)
+    message.status, message.processed_at, message.claimed_until = "processed", utcnow(), None
+
+
+def fail_inbound(db: Database, message_id: int, error: str) -> None:
+    """Give the message back for another try, or give up after MAX_ATTEMPTS (kept, flagged failed)."""
+    with db.transaction() as session:
+        message = session.get(InboundMessage, message_id)
+        message.error = error[:2000]
+        message.claimed_until = None
+        message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "pending"

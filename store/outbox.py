@@ -1,0 +1,123 @@
+"""The outbox: replies and notifications, written in the transaction that caused them, sent by a
+dispatcher that claims due rows under a lease and retries with backoff.
+
+`queue_outbound` is idempotent on its key (e.g. report + event + recipient), so a retried
+transaction or a second worker never queues the same message twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.db import Database
+from store.models import ContactIdentity, OutboundMessage
+from store.types import utcnow
+
+MAX_ATTEMPTS = 8
+
+
+def backoff(attempts: int, base: float = 5.0, cap: float = 3600.0) -> timedelta:
+    """5 s, 10 s, 20 s… doubling per failed attempt, at most an hour."""
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def queue_outbound(
+    session: Session,
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    idempotency_key: str,
+    contact_id: int | None = None,
+    report_id: int | None = None,
+    extras: dict[str, Any] | None = None,
+) -> bool:
+    """Queue a message unless one with this key exists; False when it already did."""
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    now = utcnow()
+    statement = (
+        insert(OutboundMessage)
+        .values(
+            channel=channel, recipient=recipient, body=body, idempotency_key=idempotency_key,
+            contact_id=contact_id, report_id=report_id, extras=extras or {}, status="pending",
+            attempts=0, next_attempt_at=now, created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboundMessage.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> list[OutboundMessage]:
+    """Claim due messages; rows another worker holds are skipped, not waited for."""
+    now = utcnow()
+    due = or_(
+        and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
+        and_(OutboundMessage.status == "sending", OutboundMessage.claimed_until < now),
+    )
+    statement = (
+        select(OutboundMessage)
+        .where(due)
+        .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with db.transaction() as session:
+        messages = list(session.scalars(statement))
+        for message in messages:
+            message.status = "sending"
+            message.claimed_until = now + lease
+            message.attempts += 1
+        return messages
+
+
+def mark_sent(db: Database, message_id: int, provider_message_id: str) -> None:
+    with db.transaction() as session:
+        message = session.get(OutboundMessage, message_id)
+        message.status, message.provider_message_id = "sent", provider_message_id
+        message.sent_at, message.claimed_until, message.last_error = utcnow(), None, None
+
+
+def schedule_retry(db: Database, message_id: int, error: str, retry_after: float | None = None) -> OutboundMessage:
+    """A retryable failure: try again after the provider's wait or our backoff; fail after MAX_ATTEMPTS."""
+    with db.transaction() as session:
+        message = session.get(OutboundMessage, message_id)
+        message.last_error, message.claimed_until = error[:2000], None
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = "failed"
+        else:
+            wait = timedelta(seconds=retry_after) if retry_after is not None else backoff(message.attempts)
+            message.status, message.next_attempt_at = "pending", utcnow() + wait
+        return message
+
+
+def mark_failed(db: Database, message_id: int, error: str, stop_contact: bool = False) -> None:
+    """A permanent failure; with `stop_contact` (blocked bot, STOP), the contact is never messaged again."""
+    with db.transaction() as session:
+        message = session.get(OutboundMessage, message_id)
+        message.status, message.last_error, message.claimed_until = "failed", error[:2000], None
+        if stop_contact and message.contact_id is not None:
+            contact = session.get(ContactIdentity, message.contact_id)
+            contact.stopped_at, contact.stop_reason = utcnow(), error[:200]
+
+
+def record_delivery(db: Database, channel: str, provider_message_id: str, delivered: bool, error: str | None = None) -> bool:
+    """A provider's status callback: delivered or failed. False when the id is unknown."""
+    with db.transaction() as session:
+        message = session.scalar(
+            select(OutboundMessage).where(
+                OutboundMessage.channel == channel, OutboundMessage.provider_message_id == provider_message_id
+            )
+        )
+        if message is None:
+            return False
+        if delivered:
+            message.status, message.delivered_at = "delivered", utcnow()
+        else:
+            message.status, message.last_error = "failed", (error or "undelivered")[:2000]
+        return True

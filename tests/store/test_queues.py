@@ -1,0 +1,116 @@
+"""The inbox and the outbox: exactly-once recording, ordered and exclusive claims, leases, retries."""
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from store.inbox import claim_inbound, fail_inbound, finish_inbound, record_inbound
+from store.models import ContactIdentity, InboundMessage, OutboundMessage
+from store.outbox import (
+    backoff,
+    claim_due_outbound,
+    mark_failed,
+    mark_sent,
+    queue_outbound,
+    record_delivery,
+    schedule_retry,
+)
+from store.reporters import Contact, find_or_add_reporter
+from store.types import utcnow
+
+
+def test_a_repeated_delivery_is_recorded_once(db):
+    assert record_inbound(db, "telegram", "1001", {"update_id": 1001, "text": "halo"}, "s1") is True
+    assert record_inbound(db, "telegram", "1001", {"update_id": 1001, "text": "halo"}, "s1") is False
+    assert record_inbound(db, "sms", "1001", {"MessageSid": "1001"}, "s2") is True, "ids are unique per channel"
+    with db.transaction() as session:
+        assert len(session.scalars(select(InboundMessage)).all()) == 2
+
+
+def test_one_senders_messages_are_claimed_in_order(db):
+    for n, sender in enumerate(["a", "a", "b", "a"]):
+        record_inbound(db, "sms", f"m{n}", {"n": n}, sender)
+    first = claim_inbound(db)
+    assert [m.provider_message_id for m in first] == ["m0", "m2"], "one message per sender at a time"
+    assert claim_inbound(db) == []
+    with db.transaction() as session:
+        finish_inbound(session, first[0].id)
+    assert [m.provider_message_id for m in claim_inbound(db)] == ["m1"]
+
+
+def test_an_expired_lease_is_claimed_again_and_failures_are_kept(db):
+    record_inbound(db, "sms", "x", {"Body": "rusak"}, "s")
+    [message] = claim_inbound(db, lease=timedelta(seconds=-1))
+    [again] = claim_inbound(db)
+    assert again.id == message.id and again.attempts == 2
+    for _ in range(3):
+        fail_inbound(db, again.id, "normalizer crashed")
+        claim_inbound(db)
+    fail_inbound(db, again.id, "normalizer crashed")
+    with db.transaction() as session:
+        stored = session.get(InboundMessage, again.id)
+        assert (stored.status, stored.attempts, stored.error) == ("failed", 5, "normalizer crashed")
+        assert stored.payload == {"Body": "rusak"}, "nothing is lost"
+
+
+def test_queueing_is_idempotent_per_key(db):
+    with db.transaction() as session:
+        assert queue_outbound(session, channel="sms", recipient="+62811", body="Tiket JKT-1", idempotency_key="r1:e1:c1")
+        assert not queue_outbound(session, channel="sms", recipient="+62811", body="Tiket JKT-1", idempotency_key="r1:e1:c1")
+    with db.transaction() as session:
+        assert len(session.scalars(select(OutboundMessage)).all()) == 1
+
+
+def test_two_workers_never_claim_the_same_message(db):
+    with db.transaction() as session:
+        for n in range(60):
+            queue_outbound(session, channel="telegram", recipient=str(n), body="hai", idempotency_key=f"k{n}")
+    claimed, errors = [], []
+
+    def work():
+        try:
+            while batch := claim_due_outbound(db, limit=7):
+                claimed.extend(m.id for m in batch)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+
+    workers = [threading.Thread(target=work) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert len(claimed) == 60 and len(set(claimed)) == 60
+
+
+def test_retry_backoff_provider_wait_and_giving_up(db):
+    with db.transaction() as session:
+        queue_outbound(session, channel="telegram", recipient="42", body="hai", idempotency_key="k")
+    [message] = claim_due_outbound(db)
+    retried = schedule_retry(db, message.id, "429 Too Many Requests", retry_after=30)
+    assert retried.status == "pending" and retried.next_attempt_at > utcnow() + timedelta(seconds=25)
+    assert claim_due_outbound(db) == [], "not due yet"
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 12)] == [5, 10, 20, 3600]
+    with db.transaction() as session:
+        row = session.get(OutboundMessage, message.id)
+        row.next_attempt_at, row.attempts = utcnow(), 7
+    [again] = claim_due_outbound(db)
+    assert schedule_retry(db, again.id, "500").status == "failed", "eighth failure: give up"
+
+
+def test_sent_delivered_and_a_stopped_contact(db):
+    with db.transaction() as session:
+        reporter = find_or_add_reporter(session, [Contact("sms", "+628111")])
+        contact_id = session.scalar(select(ContactIdentity.id).where(ContactIdentity.reporter_id == reporter.id))
+        queue_outbound(session, channel="sms", recipient="+628111", body="a", idempotency_key="a", contact_id=contact_id)
+        queue_outbound(session, channel="sms", recipient="+628111", body="b", idempotency_key="b", contact_id=contact_id)
+    first, second = claim_due_outbound(db)
+    mark_sent(db, first.id, "SM123")
+    assert record_delivery(db, "sms", "SM123", delivered=True)
+    assert not record_delivery(db, "sms", "SM999", delivered=True)
+    mark_failed(db, second.id, "21610: recipient replied STOP", stop_contact=True)
+    with db.transaction() as session:
+        assert session.get(OutboundMessage, first.id).status == "delivered"
+        assert session.get(OutboundMessage, second.id).status == "failed"
+        assert session.get(ContactIdentity, contact_id).stopped_at is not None
