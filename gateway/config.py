@@ -19,6 +19,13 @@ from store.lifecycle import STATUSES
 Language = Literal["id", "en"]
 
 
+REQUIRED_MESSAGES = frozenset(
+    """welcome help not_a_report ask_location ask_location_share location_button ask_category ask_confidential
+    offer_duplicate confirm created subscribed emergency out_of_area cancelled status status_unknown no_ticket
+    stopped yes_no confidential_yes confidential_no""".split()
+)
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message is one line fit for an operator."""
 
@@ -164,6 +171,7 @@ class Config(Strict):
     service_units: list[ServiceUnitConfig] = Field(min_length=1)
     categories: list[CategoryConfig] = Field(min_length=1)
     open311: Open311Config
+    messages: dict[str, Text]
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:
@@ -183,9 +191,16 @@ class Config(Strict):
                 raise ValueError(
                     f"categories.{index}.escalate_to: {category.escalate_to!r} is not a service unit"
                 )
+        missing_messages = REQUIRED_MESSAGES - set(self.messages)
+        if missing_messages:
+            raise ValueError(f"messages: missing {sorted(missing_messages)}")
         if self.lifecycle.verifier_unit not in unit_codes:
             raise ValueError(f"lifecycle.verifier_unit: {self.lifecycle.verifier_unit!r} is not a service unit")
         return self
+
+    def message(self, key: str, language: str, **values: object) -> str:
+        """A citizen-facing text from `messages`, in their language, with its {placeholders} filled."""
+        return self.messages[key].get(language).format(**values)
 
     def category(self, code: str) -> CategoryConfig | None:
         return next((c for c in self.categories if c.code == code), None)

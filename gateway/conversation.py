@@ -1,0 +1,359 @@
+"""The conversation with a citizen: from a first message to a ticket, one question at a time.
+
+`handle(state, turn, context)` is pure: it reads the citizen's turn and the persisted state, and
+returns the new state plus what should happen (replies, a report to create, a report to follow).
+The worker applies that outcome in one transaction. What is still missing decides the next
+question: location, then category (when unsure), then confidentiality, then a likely duplicate,
+then a confirmation. Answers may come in any order and over several messages; commands (status,
+cancel, help, stop) work at any point. Wording comes from `config.yaml` `messages`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gateway.config import Config
+from normalizer.core import Normalizer
+from normalizer.language import detect_language
+
+TICKET = re.compile(r"\b([A-Z]{2,6}-\d{4}-\d{5,})\b", re.IGNORECASE)
+YES = frozenset("ya iya y yes yup ok oke okay betul benar setuju lanjut kirim".split())
+NO = frozenset("tidak tdk gak ga nggak no nope jangan bukan baru".split())
+CONFIDENTIAL = frozenset("rahasia rahasiakan confidential secret private anonim".split())
+PUBLIC = frozenset("publik public terbuka umum".split())
+COMMANDS = {
+    "start": {"/start", "mulai", "start", "unstop"},
+    "help": {"/help", "/bantuan", "bantuan", "help", "tolong bantu", "menu"},
+    "cancel": {"/batal", "batal", "cancel", "/cancel", "batalkan"},
+    "stop": {"stop", "berhenti", "unsubscribe", "stopall"},
+}
+STATUS_WORDS = ("/status", "status", "cek laporan", "cek status", "check")
+
+
+@dataclass
+class Draft:
+    texts: list[str] = field(default_factory=list)
+    category: str | None = None
+    category_sure: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    place: str | None = None  # how the place reads back to the citizen
+    located: bool = False
+    confidential: bool | None = None
+    photos: list[int] = field(default_factory=list)
+    urgency: str = "normal"
+    type: str = "pengaduan"
+    duplicate_ticket: str | None = None
+    duplicates_checked: bool = False
+
+    @property
+    def description(self) -> str:
+        return "\n".join(self.texts)
+
+
+@dataclass
+class State:
+    language: str = "id"
+    awaiting: str | None = None  # location | category | confidential | duplicate | confirm
+    draft: Draft | None = None
+    last_ticket: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> State:
+        if not data:
+            return cls()
+        draft = Draft(**data["draft"]) if data.get("draft") else None
+        return cls(language=data.get("language", "id"), awaiting=data.get("awaiting"), draft=draft,
+                   last_ticket=data.get("last_ticket"))
+
+
+@dataclass(frozen=True)
+class Turn:
+    text: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    photos: tuple[int, ...] = ()  # attachment ids already stored
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[str, ...], ...] = ()
+    request_location: bool = False
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    ticket: str
+    status: str
+    colour: str
+    unit: str
+    due: str
+
+
+@dataclass
+class Outcome:
+    state: State
+    replies: list[Reply] = field(default_factory=list)
+    create: Draft | None = None  # the worker creates the report, then says `created_message`
+    created_message: str = "created"
+    follow: str | None = None  # ticket the citizen chose to follow instead of a new report
+    stop_contact: bool = False
+    restart_contact: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    normalizer: Normalizer
+    channel_buttons: bool  # the channel can show buttons and ask for a location
+    find_duplicate: Callable[[str, float, float, str], tuple[str, str] | None]  # → (ticket, status label)
+    report_status: Callable[[str, str], StatusInfo | None]  # (ticket, language) → status
+
+
+def handle(state: State, turn: Turn, context: Context) -> Outcome:
+    text = (turn.text or "").strip()
+    if len(text.split()) >= 3:
+        state.language = detect_language(text)
+    command = _command(text)
+    if command:
+        return command(state, text, context)
+    outcome = Outcome(state)
+    if state.draft is None:
+        return _first_message(state, turn, context, outcome)
+    _merge(state, turn, context, outcome)
+    if outcome.replies or outcome.create or outcome.follow:
+        return outcome
+    return _next_question(state, context, outcome)
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+
+def _command(text: str) -> Callable[[State, str, Context], Outcome] | None:
+    lowered = text.lower().strip(" .!")
+    for name, words in COMMANDS.items():
+        if lowered in words:
+            return {"start": _start, "help": _help, "cancel": _cancel, "stop": _stop}[name]
+    if lowered.startswith(STATUS_WORDS) and len(lowered) < 60:
+        return _status
+    return None
+
+
+def _say(state: State, context: Context, key: str, **values: object) -> Reply:
+    return Reply(context.config.message(key, state.language, **values))
+
+
+def _start(state: State, text: str, context: Context) -> Outcome:
+    outcome = Outcome(state, [_say(state, context, "welcome")])
+    outcome.restart_contact = text.lower().strip() in ("mulai", "start", "unstop")
+    return outcome
+
+
+def _help(state: State, text: str, context: Context) -> Outcome:
+    return Outcome(state, [_say(state, context, "help")])
+
+
+def _cancel(state: State, text: str, context: Context) -> Outcome:
+    state.draft, state.awaiting = None, None
+    return Outcome(state, [_say(state, context, "cancelled")])
+
+
+def _stop(state: State, text: str, context: Context) -> Outcome:
+    state.draft, state.awaiting = None, None
+    return Outcome(state, [_say(state, context, "stopped")], stop_contact=True)
+
+
+def _status(state: State, text: str, context: Context) -> Outcome:
+    found = TICKET.search(text)
+    ticket = found.group(1).upper() if found else state.last_ticket
+    if ticket is None:
+        return Outcome(state, [_say(state, context, "no_ticket")])
+    info = context.report_status(ticket, state.language)
+    if info is None:
+        return Outcome(state, [_say(state, context, "status_unknown", ticket=ticket)])
+    return Outcome(state, [_say(state, context, "status", ticket=info.ticket, status=info.status,
+                                colour=info.colour, unit=info.unit, due=info.due)])
+
+
+# -- a report taking shape ------------------------------------------------------------------------
+
+
+def _first_message(state: State, turn: Turn, context: Context, outcome: Outcome) -> Outcome:
+    text = (turn.text or "").strip()
+    result = context.normalizer.normalize(text, turn.latitude, turn.longitude, has_photo=bool(turn.photos))
+    if text and not result.is_report and turn.latitude is None and not turn.photos:
+        outcome.replies.append(_say(state, context, "not_a_report" if len(text.split()) > 2 else "welcome"))
+        return outcome
+    location = result.location
+    if location.in_jakarta is False:
+        outcome.replies.append(_say(state, context, "out_of_area", place=location.outside_place or "?"))
+        return outcome
+    draft = Draft(texts=[text] if text else [], photos=list(turn.photos), urgency=result.urgency, type=result.type)
+    if result.category and result.category != "lainnya":
+        draft.category = result.category
+        draft.category_sure = result.category_confidence >= context.config.normalizer.category_confidence_threshold
+    _take_location(draft, location, state.language)
+    draft.confidential = _confidentiality(text)
+    state.draft = draft
+    if draft.urgency == "darurat":  # no questions first: create now, details can follow
+        draft.category = draft.category or "lainnya"
+        draft.confidential = True if draft.confidential is None else draft.confidential
+        outcome.create, outcome.created_message = draft, "emergency"
+        state.draft, state.awaiting = None, None
+        return outcome
+    return _next_question(state, context, outcome)
+
+
+def _merge(state: State, turn: Turn, context: Context, outcome: Outcome) -> None:
+    """Fold a follow-up into the draft: it may answer the pending question, or anything else."""
+    draft = state.draft
+    text = (turn.text or "").strip()
+    words = set(re.findall(r"\w+", text.lower()))
+    draft.photos.extend(turn.photos)
+    answered = False
+    if state.awaiting in ("duplicate", "confirm") and words and len(words) <= 4:
+        if words & YES:
+            answered = True
+            if state.awaiting == "duplicate":
+                outcome.follow = draft.duplicate_ticket
+            else:
+                outcome.create = draft
+            state.draft, state.awaiting = None, None
+            return
+        if words & NO:
+            answered = True
+            if state.awaiting == "duplicate":
+                draft.duplicate_ticket = None
+            else:
+                state.draft, state.awaiting = None, None
+                outcome.replies.append(_say(state, context, "cancelled"))
+                return
+    choice = _confidentiality(text)
+    if choice is not None:
+        draft.confidential, answered = choice, True
+    if state.awaiting == "category" and text:
+        chosen = _category_answer(text, context)
+        if chosen:
+            draft.category, draft.category_sure, answered = chosen, True, True
+    if turn.latitude is not None and turn.longitude is not None:
+        result = context.normalizer.normalize("", turn.latitude, turn.longitude)
+        if result.location.in_jakarta is False:
+            state.draft, state.awaiting = None, None
+            outcome.replies.append(_say(state, context, "out_of_area", place=_place_of_point(result.location)))
+            return
+        _take_location(draft, result.location, state.language)
+        answered = True
+    elif text and not answered:
+        location = context.normalizer.locate_text(text)
+        if location.in_jakarta is False:
+            state.draft, state.awaiting = None, None
+            outcome.replies.append(_say(state, context, "out_of_area", place=location.outside_place or "?"))
+            return
+        if location.in_jakarta and not draft.located:
+            _take_location(draft, location, state.language)
+            answered = state.awaiting == "location" or answered
+        if not answered or len(text.split()) > 3:
+            draft.texts.append(text)
+            if not draft.category_sure:
+                result = context.normalizer.normalize(draft.description)
+                if result.category and result.category != "lainnya":
+                    draft.category = result.category
+                    draft.category_sure = result.category_confidence >= context.config.normalizer.category_confidence_threshold
+
+
+def _confidentiality(text: str) -> bool | None:
+    words = set(re.findall(r"\w+", text.lower()))
+    if words & CONFIDENTIAL:
+        return True
+    if words & PUBLIC:
+        return False
+    return None
+
+
+def _take_location(draft: Draft, location, language: str) -> None:
+    if location.in_jakarta is not True:
+        return
+    precise = location.precision in ("point", "landmark", "street", "kelurahan")
+    if not precise and draft.located:
+        return
+    draft.latitude, draft.longitude = location.lat, location.lon
+    parts = [location.address, f"Kel. {location.kelurahan}" if location.kelurahan else None,
+             f"Kec. {location.kecamatan}" if location.kecamatan and not location.kelurahan else None]
+    draft.place = ", ".join(p for p in parts if p) or draft.place
+    draft.located = precise
+
+
+def _place_of_point(location) -> str:
+    return location.outside_place or f"{location.lat:.4f}, {location.lon:.4f}"
+
+
+def _category_answer(text: str, context: Context) -> str | None:
+    lowered = text.strip().lower()
+    categories = context.config.categories
+    if lowered.isdigit() and 1 <= int(lowered) <= len(categories):
+        return categories[int(lowered) - 1].code
+    for category in categories:
+        if lowered in (category.code, category.name.id.lower(), category.name.en.lower()):
+            return category.code
+    result = context.normalizer.normalize(text)
+    return result.category if result.category_confidence >= 0.5 else None
+
+
+def _next_question(state: State, context: Context, outcome: Outcome) -> Outcome:
+    draft, language = state.draft, state.language
+    if not draft.located:
+        state.awaiting = "location"
+        if context.channel_buttons:
+            button = context.config.message("location_button", language)
+            outcome.replies.append(Reply(context.config.message("ask_location_share", language), ((button,),), True))
+        else:
+            outcome.replies.append(_say(state, context, "ask_location"))
+        return outcome
+    if not draft.category or not draft.category_sure:
+        state.awaiting = "category"
+        categories = context.config.categories
+        if context.channel_buttons:
+            names = [c.name.get(language) for c in categories]
+            rows = tuple(tuple(names[i : i + 2]) for i in range(0, len(names), 2))
+            outcome.replies.append(Reply(context.config.message("ask_category", language, choices=""), rows))
+        else:
+            choices = ", ".join(f"{i}={c.name.get(language)}" for i, c in enumerate(categories, 1))
+            outcome.replies.append(_say(state, context, "ask_category", choices=choices))
+        return outcome
+    if draft.confidential is None:
+        state.awaiting = "confidential"
+        reply = _say(state, context, "ask_confidential")
+        if context.channel_buttons:
+            reply = Reply(reply.text, (("RAHASIA", "PUBLIK") if language == "id" else ("CONFIDENTIAL", "PUBLIC"),))
+        outcome.replies.append(reply)
+        return outcome
+    if not draft.duplicates_checked and draft.latitude is not None:
+        draft.duplicates_checked = True
+        found = context.find_duplicate(draft.category, draft.latitude, draft.longitude, draft.description)
+        if found:
+            draft.duplicate_ticket = found[0]
+            state.awaiting = "duplicate"
+            outcome.replies.append(_yes_no(state, context, "offer_duplicate", ticket=found[0], status=found[1]))
+            return outcome
+    state.awaiting = "confirm"
+    category = context.config.category(draft.category)
+    outcome.replies.append(_yes_no(
+        state, context, "confirm", category=category.name.get(language) if category else draft.category,
+        place=draft.place or "?", confidential=context.config.message(
+            "confidential_yes" if draft.confidential else "confidential_no", language),
+    ))
+    return outcome
+
+
+def _yes_no(state: State, context: Context, key: str, **values: object) -> Reply:
+    reply = _say(state, context, key, **values)
+    if context.channel_buttons:
+        return Reply(reply.text, (("YA", "TIDAK") if state.language == "id" else ("YES", "NO"),))
+    return reply

@@ -1,0 +1,127 @@
+"""Conversations as citizens have them, turn by turn (the engine alone: no store, no channel)."""
+
+import pytest
+
+from gateway.conversation import Context, State, StatusInfo, Turn, handle
+from normalizer.language import detect_language
+
+
+def context_for(config, normalizer, buttons=False, duplicate=None, statuses=None):
+    statuses = statuses or {}
+    return Context(
+        config=config,
+        normalizer=normalizer,
+        channel_buttons=buttons,
+        find_duplicate=lambda category, lat, lon, text: duplicate,
+        report_status=lambda ticket, language: statuses.get(ticket),
+    )
+
+
+def talk(context, *turns, state=None):
+    state = state or State()
+    outcomes = []
+    for turn in turns:
+        outcome = handle(state, turn if isinstance(turn, Turn) else Turn(text=turn), context)
+        state = outcome.state
+        outcomes.append(outcome)
+    return state, outcomes
+
+
+def test_a_complete_report_one_question_at_a_time(config, normalizer):
+    context = context_for(config, normalizer)
+    state, outcomes = talk(context, "Assalamualaikum min, lampu jalan mati udh seminggu", "di Jl. Kenari, kel. Kenari", "rahasia", "ya")
+    asked = [o.replies[0].text for o in outcomes[:3]]
+    assert asked[0] == config.message("ask_location", "id")
+    assert asked[1] == config.message("ask_confidential", "id")
+    assert asked[2].startswith("Ringkasan: Jaringan Listrik dan Penerangan Jalan di ") and "Kel. Kenari" in asked[2]
+    created = outcomes[3].create
+    assert created is not None and created.category == "listrik" and created.confidential is True
+    assert created.place and "Kenari" in created.place and state.draft is None
+
+
+def test_answers_out_of_order_and_a_location_pin(config, normalizer):
+    context = context_for(config, normalizer, buttons=True)
+    state, outcomes = talk(context, "pohon tumbang nutup jalan, publik aja", Turn(latitude=-6.1754, longitude=106.8272), "YA")
+    first = outcomes[0].replies[0]
+    assert first.request_location and first.buttons == ((config.message("location_button", "id"),),)
+    assert outcomes[1].replies[0].buttons == (("YA", "TIDAK"),), "confidentiality was already given"
+    assert outcomes[2].create.confidential is False and outcomes[2].create.latitude == -6.1754
+
+
+def test_unsure_category_is_asked_with_choices(config, normalizer):
+    context = context_for(config, normalizer)
+    state, outcomes = talk(context, "tolong dong ini di kel. Klender, parah banget", "1")
+    assert "1=Jalan" in outcomes[0].replies[0].text
+    assert state.draft.category == "jalan" and state.awaiting == "confidential"
+
+
+def test_a_likely_duplicate_is_offered_and_can_be_followed(config, normalizer):
+    context = context_for(config, normalizer, duplicate=("JKT-2611-00007", "Disposisi"))
+    state, outcomes = talk(context, "sampah numpuk depan halte Harmoni", "rahasia", "ya")
+    assert "JKT-2611-00007" in outcomes[1].replies[0].text
+    assert outcomes[2].follow == "JKT-2611-00007" and outcomes[2].create is None
+
+
+def test_declining_the_duplicate_goes_on_to_a_new_report(config, normalizer):
+    context = context_for(config, normalizer, duplicate=("JKT-2611-00007", "Disposisi"))
+    state, outcomes = talk(context, "sampah numpuk depan halte Harmoni", "rahasia", "tidak", "ya")
+    assert outcomes[2].replies[0].text.startswith("Ringkasan")
+    assert outcomes[3].create is not None
+
+
+def test_an_emergency_is_created_at_once(config, normalizer):
+    context = context_for(config, normalizer)
+    state, [outcome] = talk(context, "KEBAKARAN rumah di kel. Kenari, api besar, ada orang terjebak!")
+    assert outcome.create is not None and outcome.created_message == "emergency"
+    assert outcome.create.urgency == "darurat" and outcome.create.confidential is True
+    assert outcome.replies == [] and state.draft is None
+
+
+def test_out_of_area_gets_no_wrong_door_and_nothing_is_created(config, normalizer):
+    context = context_for(config, normalizer)
+    state, [outcome] = talk(context, "jalan rusak parah di Margonda Depok")
+    assert "Depok" in outcome.replies[0].text and "1708" in outcome.replies[0].text
+    assert outcome.create is None and state.draft is None
+    state, outcomes = talk(context, "lampu jalan mati", Turn(latitude=-6.2383, longitude=106.9756))
+    assert "luar DKI Jakarta" in outcomes[1].replies[0].text and state.draft is None
+
+
+def test_status_cancel_help_stop_at_any_point(config, normalizer):
+    info = StatusInfo("JKT-2611-00042", "Disposisi", "biru", "Kelurahan Kenari", "27 Nov 2026 08:00")
+    context = context_for(config, normalizer, statuses={"JKT-2611-00042": info})
+    _, [status] = talk(context, "status jkt-2611-00042")
+    assert status.replies[0].text == "JKT-2611-00042: Disposisi (biru). Ditangani Kelurahan Kenari. Target selesai 27 Nov 2026 08:00."
+    _, [unknown] = talk(context, "STATUS JKT-2611-99999")
+    assert "tidak ditemukan" in unknown.replies[0].text
+    state, outcomes = talk(context, "lampu jalan mati", "batal")
+    assert state.draft is None and outcomes[1].replies[0].text == config.message("cancelled", "id")
+    _, [stop] = talk(context, "STOP")
+    assert stop.stop_contact
+    _, [help_] = talk(context, "bantuan")
+    assert "STATUS" in help_.replies[0].text
+
+
+def test_english_in_english(config, normalizer):
+    context = context_for(config, normalizer)
+    state, [outcome] = talk(context, "The street light on my street is broken and it is very dark")
+    assert state.language == "en" and outcome.replies[0].text == config.message("ask_location", "en")
+
+
+def test_chatter_gets_a_pointer_not_a_report(config, normalizer):
+    context = context_for(config, normalizer)
+    state, [outcome] = talk(context, "Terima kasih pak gubernur, mantap pelayanannya")
+    assert outcome.replies[0].text == config.message("not_a_report", "id") and state.draft is None
+
+
+def test_state_survives_a_round_trip_through_storage(config, normalizer):
+    context = context_for(config, normalizer)
+    state, _ = talk(context, "lampu jalan mati", "kel. Kenari")
+    restored = State.from_dict(state.to_dict())
+    assert restored == state
+    _, [outcome] = talk(context, "publik", state=restored)
+    assert outcome.replies[0].text.startswith("Ringkasan")
+
+
+@pytest.mark.parametrize(("text", "language"), [("lampu jalan mati di depan rumah saya", "id"), ("the road near my house is broken", "en"), ("ok", "id")])
+def test_language_detection(text, language):
+    assert detect_language(text) == language
