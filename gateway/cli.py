@@ -129,11 +129,61 @@ class Progress:
         self.stream.flush()
 
 
+def cmd_chat(config: Config, args: argparse.Namespace) -> int:
+    """Talk to the bot in this terminal, through the same inbox, conversation and outbox."""
+    import uuid
+
+    from bots.chat import CHANNEL, ChatAdapter, payload
+    from gateway.app import create_app
+    from gateway.worker import Worker
+    from store.inbox import record_inbound
+
+    db = _ready_database(config)
+    app = create_app(config, db)
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: print(f"bot> {out.text}", flush=True))})
+    session = f"terminal-{uuid.uuid4().hex[:8]}"
+    print("Lapor Gateway chat: tell the bot about a problem in Jakarta (Ctrl-D to quit).")
+    for line in sys.stdin:
+        text = line.strip()
+        if not text:
+            continue
+        message = payload(session, text)
+        record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=session)
+        while worker.run_once():
+            pass
+    return 0
+
+
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
+    """Process the inbox and send the outbox until stopped (for deployments with several web processes)."""
+    from bots.chat import CHANNEL, ChatAdapter
+    from gateway.app import create_app
+    from gateway.worker import Worker
+
+    db = _ready_database(config)
+    app = create_app(config, db)
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: None)})
+    log.info("worker started")
+    while True:
+        if not worker.run_once():
+            time.sleep(args.idle_seconds)
+
+
+def _ready_database(config: Config) -> Database:
+    db = open_database(config)
+    db.migrate()
+    if count_units(db) == 0:
+        import_units(db, unit_specs(config, Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)))
+    return db
+
+
 COMMANDS = {
     "serve": (cmd_serve, "run the gateway (web, API) with a production WSGI server"),
     "init-db": (cmd_init_db, "create or migrate the database"),
     "import-units": (cmd_import_units, "load kota/kecamatan/kelurahan and the configured services"),
     "normalize": (cmd_normalize, "normalize JSON-lines messages from stdin to JSON lines on stdout"),
+    "chat": (cmd_chat, "talk to the bot in this terminal"),
+    "worker": (cmd_worker, "process the inbox and send the outbox until stopped"),
 }
 
 
@@ -143,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="command")
     for name, (_handler, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
+        if name == "worker":
+            sub.add_argument("--idle-seconds", type=float, default=0.5, help="pause when there is nothing to do")
         if name == "import-units":
             sub.add_argument("--file", default=str(DEFAULT_GEOJSON), help="wilayah GeoJSON")
     return parser

@@ -283,7 +283,8 @@ def _take_location(draft: Draft, location, language: str) -> None:
     precise = location.precision in ("point", "landmark", "street", "kelurahan")
     if not precise and draft.located:
         return
-    draft.latitude, draft.longitude = location.lat, location.lon
+    has_point = location.precision in ("point", "landmark", "street")  # area centroids are no point
+    draft.latitude, draft.longitude = (location.lat, location.lon) if has_point else (None, None)
     parts = [location.address, f"Kel. {location.kelurahan}" if location.kelurahan else None,
              f"Kec. {location.kecamatan}" if location.kecamatan and not location.kelurahan else None]
     draft.place = ", ".join(p for p in parts if p) or draft.place

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from gateway.config import Config
 from normalizer.duplicates import Candidate, Duplicate, find_duplicates
 from store import Database
@@ -12,7 +14,7 @@ from store.reports import open_reports_near
 
 
 def likely_duplicates(
-    db: Database, config: Config, *, category: str, lat: float, lon: float, description: str, now: datetime,
+    db: Database | Session, config: Config, *, category: str, lat: float, lon: float, description: str, now: datetime,
     exclude_ticket: str | None = None,
 ) -> list[Duplicate]:
     settings = config.category(category)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geopy.geocoders.base import Geocoder
+from sqlalchemy.orm import Session
 
 from gateway.config import Config
 from gateway.dispatch import NamedPlace, plan_dispatch
@@ -35,7 +36,7 @@ class Submission:
 
 
 def submit_report(
-    db: Database, config: Config, normalizer: Normalizer, submission: Submission, geocoder: Geocoder | None = None
+    db: Database | Session, config: Config, normalizer: Normalizer, submission: Submission, geocoder: Geocoder | None = None
 ) -> Report:
     """Normalize, dispatch and store a submission whose category is already known.
 

@@ -69,6 +69,16 @@ class Database:
         self.engine.dispose()
 
 
+@contextmanager
+def unit_of_work(target: Database | Session) -> Iterator[Session]:
+    """A transaction of its own for a Database, or the caller's when handed a Session."""
+    if isinstance(target, Session):
+        yield target
+    else:
+        with target.transaction() as session:
+            yield session
+
+
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

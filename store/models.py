@@ -277,3 +277,32 @@ class TicketCounter(Base):
 
     period: Mapped[str] = mapped_column(String(8), primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer)
+
+
+class Conversation(Base):
+    """One citizen's conversation on one channel: the draft and the pending question (encrypted)."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_hash: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact_identities.id"))
+    state: Mapped[Any] = mapped_column(EncryptedJSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("channel", "sender_hash", name="uq_conversations_channel_sender"),)
+
+
+class ReportFollower(Base):
+    """A contact told of a report's status changes: its reporter, or a citizen who reported the same."""
+
+    __tablename__ = "report_followers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact_identities.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("report_id", "contact_id", name="uq_report_followers_report_contact"),)

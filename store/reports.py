@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from store import lifecycle
-from store.db import Database
+from store.db import Database, unit_of_work
 from store.models import Attachment, Rating, Report, StatusEvent, Unit
 from store.reporters import Contact, find_or_add_reporter
 from store.tickets import next_ticket
@@ -72,9 +72,12 @@ class NewReport:
     note: str | None = None
 
 
-def create_report(db: Database, new: NewReport, *, ticket_prefix: str, timezone: ZoneInfo, actor: Actor = SYSTEM) -> Report:
-    """Write the report, its reporter (encrypted) and its first event, all or nothing."""
-    with db.transaction() as session:
+def create_report(
+    target: Database | Session, new: NewReport, *, ticket_prefix: str, timezone: ZoneInfo, actor: Actor = SYSTEM
+) -> Report:
+    """Write the report, its reporter (encrypted) and its first event, all or nothing
+    (in the caller's transaction when given a session)."""
+    with unit_of_work(target) as session:
         now = utcnow()
         unit = _unit_by_code(session, new.assigned_unit_code)
         reporter_id = None
@@ -114,7 +117,8 @@ def create_report(db: Database, new: NewReport, *, ticket_prefix: str, timezone:
         session.add(report)
         session.flush()
         session.add(_event(report, None, lifecycle.MENUNGGU, unit, actor, new.note, True, now))
-    return get_report(db, report.ticket)
+        session.flush()
+        return session.scalar(_with_history(select(Report)).where(Report.id == report.id))
 
 
 def transition_report(
@@ -204,8 +208,8 @@ def rate_report(db: Database, ticket: str, score: int, comment: str | None = Non
         return rating
 
 
-def get_report(db: Database, ticket: str) -> Report:
-    with db.transaction() as session:
+def get_report(target: Database | Session, ticket: str) -> Report:
+    with unit_of_work(target) as session:
         report = session.scalar(_with_history(select(Report)).where(Report.ticket == ticket))
         if report is None:
             raise NotFound(f"report {ticket} not found")
@@ -241,7 +245,7 @@ def find_reports(db: Database, query: ReportQuery) -> list[Report]:
 
 
 def open_reports_near(
-    db: Database, category: str, latitude: float, longitude: float, radius_m: float, since: datetime, limit: int = 200
+    target: Database | Session, category: str, latitude: float, longitude: float, radius_m: float, since: datetime, limit: int = 200
 ) -> list[Report]:
     """Open reports of a category created since `since` inside a box around the point (radius_m)."""
     dlat = radius_m / 111_320.0
@@ -258,7 +262,7 @@ def open_reports_near(
         .order_by(Report.created_at.desc())
         .limit(limit)
     )
-    with db.transaction() as session:
+    with unit_of_work(target) as session:
         return list(session.scalars(statement))
 
 

@@ -1,0 +1,187 @@
+"""The worker: inbox → conversation → store → outbox, then outbox → channel adapter.
+
+Each inbound message is handled in ONE transaction: the conversation state, any report created or
+followed, the replies queued in the outbox and the inbox row marked processed commit together or
+not at all (a crash leaves the message to be claimed again). Sending happens afterwards, from the
+outbox, with retries; a reply therefore exists only if the state change that caused it exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bots.base import Adapter, Incoming, Outgoing, PermanentError, RetryableError
+from gateway.conversation import Context, Draft, Outcome, Reply, State, StatusInfo, Turn, handle
+from gateway.duplicates import likely_duplicates
+from gateway.intake import Submission, submit_report
+from gateway.services import Services
+from store.conversations import follow_report, load_conversation, save_conversation
+from store.inbox import claim_inbound, fail_inbound, finish_inbound
+from store.models import ContactIdentity, Report
+from store.outbox import claim_due_outbound, mark_failed, mark_sent, queue_outbound, schedule_retry
+from store.reporters import Contact, contact_hash, find_or_add_reporter
+from store.reports import Actor, NotFound, get_report
+from store.types import utcnow
+
+log = logging.getLogger(__name__)
+CITIZEN = Actor("citizen")
+
+
+class Worker:
+    def __init__(self, services: Services, adapters: dict[str, Adapter]):
+        self.services = services
+        self.adapters = adapters
+
+    def run_once(self) -> int:
+        """Handle what is in the inbox, then send what is due; returns how many rows moved."""
+        return self.process_inbox() + self.dispatch_outbox()
+
+    # -- inbox ------------------------------------------------------------------------------------
+
+    def process_inbox(self, limit: int = 20) -> int:
+        db = self.services.db
+        handled = 0
+        for message in claim_inbound(db, limit=limit):
+            adapter = self.adapters.get(message.channel)
+            try:
+                if adapter is None:
+                    raise LookupError(f"no adapter for channel {message.channel}")
+                with db.transaction() as session:
+                    for incoming in adapter.parse(message.payload):
+                        self._converse(session, adapter, incoming, message.id)
+                    finish_inbound(session, message.id)
+                handled += 1
+            except Exception as error:  # the message stays in the inbox for another try; ids only in logs
+                log.exception("inbound message %s failed", message.id)
+                fail_inbound(db, message.id, f"{type(error).__name__}: {error}")
+        return handled
+
+    def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int) -> None:
+        services = self.services
+        contact = Contact(incoming.channel, incoming.sender, incoming.sender_name)
+        reporter = find_or_add_reporter(session, [contact])
+        digest = contact_hash(incoming.channel, incoming.sender)
+        identity = session.scalar(
+            select(ContactIdentity).where(ContactIdentity.channel == incoming.channel, ContactIdentity.address_hash == digest)
+        )
+        conversation = load_conversation(session, incoming.channel, digest, identity.id)
+        state = State.from_dict(conversation.state)
+        context = Context(
+            config=services.config,
+            normalizer=services.normalizer,
+            channel_buttons=adapter.capabilities.buttons,
+            find_duplicate=lambda category, lat, lon, text: self._duplicate(session, category, lat, lon, text, state.language),
+            report_status=lambda ticket, language: self._status(session, ticket, language),
+        )
+        outcome = handle(state, Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude), context)
+        replies = list(outcome.replies)
+        if outcome.create is not None:
+            replies.append(self._create(session, outcome, contact, identity, state))
+        if outcome.follow is not None:
+            report = follow_report(session, outcome.follow, identity.id)
+            if report is not None:
+                state.last_ticket = report.ticket
+                replies.append(Reply(services.config.message(
+                    "subscribed", state.language, ticket=report.ticket, link=self._link(report))))
+        if outcome.stop_contact:
+            identity.stopped_at, identity.stop_reason = utcnow(), "citizen asked to stop"
+        if outcome.restart_contact:
+            identity.stopped_at, identity.stop_reason = None, None
+        reporter.language = state.language
+        for number, reply in enumerate(replies):
+            if identity.stopped_at is not None and not outcome.stop_contact:
+                break  # a stopped contact gets nothing but the confirmation of the stop
+            queue_outbound(
+                session,
+                channel=incoming.channel,
+                recipient=incoming.sender,
+                body=reply.text,
+                idempotency_key=f"in:{inbound_id}:{incoming.provider_message_id}:{number}",
+                contact_id=identity.id,
+                extras={"buttons": [list(row) for row in reply.buttons], "request_location": reply.request_location},
+            )
+        save_conversation(session, conversation, state.to_dict())
+
+    def _create(self, session: Session, outcome: Outcome, contact: Contact, identity: ContactIdentity, state: State) -> Reply:
+        services, draft = self.services, outcome.create
+        report = submit_report(session, services.config, services.normalizer, _submission(draft, contact), services.geocoder)
+        follow_report(session, report.ticket, identity.id)
+        state.last_ticket = report.ticket
+        unit = report.assigned_unit.name if report.assigned_unit else services.config.message("unit_triage", state.language)
+        return Reply(services.config.message(
+            outcome.created_message, state.language, ticket=report.ticket, unit=unit, link=self._link(report),
+            number=services.config.city.emergency_number,
+        ))
+
+    def _link(self, report: Report) -> str:
+        return f"{self.services.config.server.base_url}/t/{report.ticket}?k={report.public_token}"
+
+    def _duplicate(self, session: Session, category: str, lat: float, lon: float, text: str, language: str):
+        found = likely_duplicates(session, self.services.config, category=category, lat=lat, lon=lon,
+                                  description=text, now=utcnow())
+        if not found:
+            return None
+        report = get_report(session, found[0].ticket)
+        return report.ticket, self.services.config.statuses[report.status].label.get(language)
+
+    def _status(self, session: Session, ticket: str, language: str) -> StatusInfo | None:
+        config = self.services.config
+        try:
+            report = get_report(session, ticket)
+        except NotFound:
+            return None
+        status = config.statuses[report.status]
+        unit = report.assigned_unit.name if report.assigned_unit else config.message("unit_triage", language)
+        due = report.sla_due_at.astimezone(config.city.tz).strftime("%d-%m-%Y %H:%M")
+        return StatusInfo(report.ticket, status.label.get(language), config.message(f"colour_{status.colour}", language), unit, due)
+
+    # -- outbox -----------------------------------------------------------------------------------
+
+    def dispatch_outbox(self, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> int:
+        db = self.services.db
+        sent = 0
+        for message in claim_due_outbound(db, limit=limit, lease=lease):
+            adapter = self.adapters.get(message.channel)
+            if adapter is None:
+                schedule_retry(db, message.id, f"no adapter for channel {message.channel}")
+                continue
+            extras = message.extras or {}
+            outgoing = Outgoing(
+                channel=message.channel,
+                recipient=message.recipient,
+                text=message.body,
+                buttons=tuple(tuple(row) for row in extras.get("buttons", [])),
+                request_location=bool(extras.get("request_location")),
+            )
+            try:
+                provider_id = adapter.send(outgoing)
+            except RetryableError as error:
+                schedule_retry(db, message.id, str(error), error.retry_after)
+            except PermanentError as error:
+                mark_failed(db, message.id, str(error), stop_contact=error.stop_contact)
+            except Exception as error:  # an unexpected failure is retried, not lost
+                log.exception("sending outbound message %s failed", message.id)
+                schedule_retry(db, message.id, f"{type(error).__name__}: {error}")
+            else:
+                mark_sent(db, message.id, provider_id)
+                sent += 1
+        return sent
+
+
+def _submission(draft: Draft, contact: Contact) -> Submission:
+    return Submission(
+        category=draft.category or "lainnya",
+        description=draft.description,
+        origin_channel=contact.channel,
+        actor=CITIZEN,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        address_text=draft.place,
+        priority="darurat" if draft.urgency == "darurat" else "normal",
+        confidential=True if draft.confidential is None else draft.confidential,
+        reporter_contacts=(contact,),
+    )

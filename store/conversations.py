@@ -1,0 +1,44 @@
+"""Conversation state per channel + sender, and who follows which report."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.models import Conversation, Report, ReportFollower
+from store.types import utcnow
+
+
+def load_conversation(session: Session, channel: str, sender_hash: str, contact_id: int | None) -> Conversation:
+    """The sender's conversation, locked for this transaction (created empty on first contact)."""
+    statement = select(Conversation).where(Conversation.channel == channel, Conversation.sender_hash == sender_hash)
+    conversation = session.scalar(statement.with_for_update())
+    if conversation is None:
+        conversation = Conversation(channel=channel, sender_hash=sender_hash, contact_id=contact_id, state={})
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def save_conversation(session: Session, conversation: Conversation, state: dict) -> None:
+    conversation.state = state
+    conversation.updated_at = utcnow()
+
+
+def follow_report(session: Session, ticket: str, contact_id: int) -> Report | None:
+    """Add a follower to a report (idempotent). None when the ticket is unknown."""
+    report = session.scalar(select(Report).where(Report.ticket == ticket))
+    if report is None:
+        return None
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    session.execute(
+        insert(ReportFollower)
+        .values(report_id=report.id, contact_id=contact_id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["report_id", "contact_id"])
+    )
+    return report
+
+
+def followers(session: Session, report_id: int) -> list[int]:
+    return list(session.scalars(select(ReportFollower.contact_id).where(ReportFollower.report_id == report_id)))

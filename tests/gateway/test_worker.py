@@ -1,0 +1,133 @@
+"""The whole line with the gateway's own chat channel: inbox → conversation → store → outbox → adapter,
+on SQLite and PostgreSQL."""
+
+import pytest
+from sqlalchemy import func, select
+
+from bots.base import PermanentError, RetryableError
+from bots.chat import CHANNEL, ChatAdapter, payload
+from gateway.worker import Worker
+from store.inbox import record_inbound
+from store.models import ContactIdentity, InboundMessage, OutboundMessage, Report, ReportFollower
+
+
+class Phone:
+    """Collects what the bot says; can be told to fail like a provider does."""
+
+    def __init__(self):
+        self.said = []
+        self.fail_with = None
+
+    def deliver(self, message):
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.said.append(message.text)
+
+
+@pytest.fixture
+def phone():
+    return Phone()
+
+
+@pytest.fixture
+def worker(app, phone):
+    return Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(phone.deliver)})
+
+
+def say(db, worker, text, session="citizen-1", message_id=None, **location):
+    message = payload(session, text, **location)
+    if message_id:
+        message["message_id"] = message_id
+    record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=session)
+    while worker.run_once():
+        pass
+
+
+def count(db, model):
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_conversation_ends_in_a_dispatched_report_and_a_ticket(units_db, worker, phone, config):
+    for text in ("lampu jalan mati udh seminggu", "di Jl. Kenari, kel. Kenari", "rahasia", "ya"):
+        say(units_db, worker, text)
+    assert phone.said[-1].startswith("Laporan diterima: JKT-") and "Kelurahan Kenari" in phone.said[-1]
+    with units_db.transaction() as session:
+        report = session.scalar(select(Report))
+        assert (report.category, report.origin_channel, report.confidential) == ("listrik", "chat", True)
+        assert report.assigned_unit.name == "Kelurahan Kenari"
+        assert f"/t/{report.ticket}?k={report.public_token}" in phone.said[-1]
+        assert session.scalar(select(func.count()).select_from(ReportFollower)) == 1
+    say(units_db, worker, "status")
+    assert phone.said[-1].startswith(f"{report.ticket}: Menunggu (merah)")
+
+
+def test_the_same_delivery_twice_is_one_reply(units_db, worker, phone):
+    say(units_db, worker, "halo", message_id="same")
+    say(units_db, worker, "halo", message_id="same")
+    assert len(phone.said) == 1 and count(units_db, InboundMessage) == 1
+
+
+def test_a_failure_mid_message_leaves_nothing_half_written(units_db, worker, phone, monkeypatch):
+    for text in ("sampah numpuk depan halte Harmoni", "publik"):
+        say(units_db, worker, text)
+    said_before, outbox_before = len(phone.said), count(units_db, OutboundMessage)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("gateway.worker.submit_report", explode)
+    say(units_db, worker, "ya")
+    assert count(units_db, Report) == 0 and count(units_db, OutboundMessage) == outbox_before
+    assert len(phone.said) == said_before
+    with units_db.transaction() as session:
+        stored = session.scalar(select(InboundMessage).order_by(InboundMessage.id.desc()))
+        assert stored.status == "pending" and "disk full" in stored.error, "kept for another try"
+    monkeypatch.undo()
+    while worker.run_once():
+        pass
+    assert count(units_db, Report) == 1 and phone.said[-1].startswith("Laporan diterima")
+
+
+def test_a_provider_outage_delays_but_loses_nothing(units_db, worker, phone):
+    phone.fail_with = RetryableError("503 from provider", retry_after=0)
+    say(units_db, worker, "halo")
+    assert phone.said == []
+    with units_db.transaction() as session:
+        row = session.scalar(select(OutboundMessage))
+        assert (row.status, row.last_error) == ("pending", "503 from provider")
+    phone.fail_with = None
+    while worker.run_once():
+        pass
+    assert len(phone.said) == 1
+
+
+def test_a_blocked_contact_is_stopped_and_stop_is_honoured(units_db, worker, phone):
+    phone.fail_with = PermanentError("403 bot was blocked by the user", stop_contact=True)
+    say(units_db, worker, "halo", session="citizen-2")
+    with units_db.transaction() as session:
+        assert session.scalar(select(ContactIdentity)).stopped_at is not None
+    phone.fail_with = None
+    say(units_db, worker, "STOP", session="citizen-3")
+    assert phone.said == [worker.services.config.message("stopped", "id")]
+    say(units_db, worker, "lampu jalan mati", session="citizen-3")
+    assert len(phone.said) == 1, "nothing more after STOP"
+    say(units_db, worker, "MULAI", session="citizen-3")
+    assert phone.said[-1] == worker.services.config.message("welcome", "id")
+
+
+def test_an_emergency_is_created_at_once_with_112(units_db, worker, phone):
+    say(units_db, worker, "KEBAKARAN rumah di kel. Kenari, api besar, ada orang terjebak!")
+    assert phone.said[-1].startswith("DARURAT: segera hubungi 112. Laporan JKT-")
+    with units_db.transaction() as session:
+        report = session.scalar(select(Report))
+        assert report.priority == "darurat" and report.category == "kebakaran"
+
+
+def test_a_citizen_can_follow_an_existing_report_instead(units_db, worker, phone):
+    for text in ("sampah numpuk depan halte Harmoni", "publik", "ya"):
+        say(units_db, worker, text, session="first")
+    for text in ("sampah numpuk di depan halte Harmoni bau", "rahasia", "ya"):
+        say(units_db, worker, text, session="second")
+    assert phone.said[-1].startswith("Anda mengikuti laporan JKT-")
+    assert count(units_db, Report) == 1 and count(units_db, ReportFollower) == 2
