@@ -8,7 +8,7 @@ import os
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gateway import health, media
+from gateway import health, media, tracking
 from gateway.config import Config
 from gateway.metrics import Metrics
 from gateway.normalizing import build_geocoder, build_normalizer
@@ -47,7 +47,7 @@ def create_app(
     )
     metrics = Metrics(db)
     app.extensions["lapor.metrics"] = metrics
-    for blueprint in (health.blueprint, media.blueprint, open311_blueprint):
+    for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, open311_blueprint):
         app.register_blueprint(blueprint)
     _register_error_handlers(app, metrics)
     return app
