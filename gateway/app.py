@@ -8,7 +8,8 @@ import os
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gateway import health, media, tracking
+from gateway import health, media, tracking, webhooks
+from gateway.channels import build_adapters
 from gateway.config import Config
 from gateway.metrics import Metrics
 from gateway.normalizing import build_geocoder, build_normalizer
@@ -28,6 +29,7 @@ def create_app(
     wilayah: Wilayah | None = None,
     environ: dict[str, str] | None = None,
     normalizer: Normalizer | None = None,
+    adapters: dict | None = None,
 ) -> Flask:
     environ = os.environ if environ is None else environ
     app = Flask(__name__)
@@ -43,11 +45,12 @@ def create_app(
         wilayah=wilayah,
         normalizer=normalizer,
         geocoder=build_geocoder(config, normalizer),
+        adapters=adapters if adapters is not None else build_adapters(environ),
         open311_api_keys=keys,
     )
     metrics = Metrics(db)
     app.extensions["lapor.metrics"] = metrics
-    for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, open311_blueprint):
+    for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, webhooks.blueprint, open311_blueprint):
         app.register_blueprint(blueprint)
     _register_error_handlers(app, metrics)
     return app

@@ -77,6 +77,10 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         result = import_units(db, unit_specs(config, wilayah))
         log.info("first start: imported %d units", result.created)
     app = create_app(config, db, wilayah, normalizer=build_normalizer(config, wilayah))
+    if not getattr(args, "no_worker", False):
+        from gateway.jobs import start_scheduler
+
+        start_scheduler(app)
     host, port = config.server.host, config.server.port
     log.info("serving on http://%s:%d (public address %s)", host, port, config.server.base_url)
     serve(app, host=host, port=port, threads=config.server.threads, ident="lapor-gateway")
@@ -156,13 +160,12 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_worker(config: Config, args: argparse.Namespace) -> int:
     """Process the inbox and send the outbox until stopped (for deployments with several web processes)."""
-    from bots.chat import CHANNEL, ChatAdapter
     from gateway.app import create_app
     from gateway.worker import Worker
 
     db = _ready_database(config)
     app = create_app(config, db)
-    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: None)})
+    worker = Worker(app.extensions["lapor"], app.extensions["lapor"].adapters)
     log.info("worker started")
     while True:
         if not worker.run_once():
@@ -193,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="command")
     for name, (_handler, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
+        if name == "serve":
+            sub.add_argument("--no-worker", action="store_true", help="web only: run `run.py worker` processes instead")
         if name == "worker":
             sub.add_argument("--idle-seconds", type=float, default=0.5, help="pause when there is nothing to do")
         if name == "import-units":

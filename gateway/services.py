@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from bots.base import Adapter
 from gateway.config import Config
 from normalizer.core import Normalizer
 from normalizer.geocoder import JakartaGazetteer
@@ -20,6 +21,7 @@ class Services:
     wilayah: Wilayah
     normalizer: Normalizer
     geocoder: JakartaGazetteer
+    adapters: dict[str, Adapter]
     open311_api_keys: frozenset[str]
 
 

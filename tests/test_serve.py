@@ -44,13 +44,14 @@ def start_gateway(db_url, tmp_path):
         "LAPOR_DATA_KEY": Fernet.generate_key().decode(),
     }
 
-    def start():
+    def start(extra_env=None):
         port = free_port()
         log = tmp_path / f"gateway-{port}.log"
         with log.open("w") as output:
             process = subprocess.Popen(
                 [sys.executable, str(ROOT / "run.py"), "--config", str(ROOT / "config.yaml")],
-                cwd=tmp_path, env={**environment, "PORT": str(port)}, stdout=output, stderr=subprocess.STDOUT,
+                cwd=tmp_path, env={**environment, **(extra_env or {}), "PORT": str(port)}, stdout=output,
+                stderr=subprocess.STDOUT,
             )
         processes.append(process)
         base = f"http://127.0.0.1:{port}"
@@ -104,3 +105,29 @@ def test_two_processes_share_one_database(start_gateway):
     for base in (first, second):
         listed = json.loads(fetch(base + "/open311/v2/requests.json")[2])
         assert sorted(r["service_request_id"] for r in listed) == sorted(tickets)
+
+
+def test_a_telegram_message_is_answered_by_the_served_gateway(start_gateway):
+    from tests.standins.telegram_api import TelegramStandIn
+
+    api = TelegramStandIn("42:serve").start()
+    try:
+        base, _ = start_gateway({"TELEGRAM_BOT_TOKEN": "42:serve", "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+                                 "TELEGRAM_API_BASE": api.api_base})
+        update = {"update_id": 1, "message": {"message_id": 1, "date": 1764000000, "chat": {"id": 99, "type": "private"},
+                                               "text": "lampu jalan mati di kel. Kenari"}}
+        request = urllib.request.Request(
+            base + "/webhooks/telegram", json.dumps(update).encode(),
+            {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+        )
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        deadline = time.monotonic() + 20
+        while not api.sent() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [reply] = api.sent()
+        assert reply["chat_id"] == "99" and "rahasia" in reply["text"].lower()
+        assert time.monotonic() - started < 5, "the worker is woken by the webhook, not a slow poll"
+    finally:
+        api.stop()

@@ -1,0 +1,139 @@
+"""Telegram, through python-telegram-bot's `Bot` (the Bot API over HTTP).
+
+Webhook updates are verified by the secret token header Telegram sends
+(`X-Telegram-Bot-Api-Secret-Token`, set with setWebhook) and parsed with `Update.de_json`; replies
+are sent with `Bot.send_message`. PTB is asynchronous: one long-lived event loop in a thread runs
+its coroutines, so httpx keeps its connections (a loop per call breaks them).
+
+Sample update (what the inbox stores):
+    {"update_id": 10001, "message": {"message_id": 5, "date": 1764000000,
+     "chat": {"id": 4242, "type": "private"}, "from": {"id": 4242, "is_bot": false, "first_name": "Siti"},
+     "text": "lampu jalan mati"}}
+A shared location arrives as "location": {"latitude": -6.17, "longitude": 106.82}; live locations as
+"edited_message"; photos as "photo": [{"file_id": …, "width": …}, …] with an optional "caption".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+import threading
+import warnings
+from typing import Any
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22: durations as timedelta now, as in its next major version
+
+from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update  # noqa: E402
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
+
+from bots.base import Capabilities, Incoming, Media, Outgoing, PermanentError, RetryableError  # noqa: E402
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class _Loop:
+    """One event loop in a daemon thread, shared by every call of this adapter."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=self.loop.run_forever, name="telegram-loop", daemon=True)
+        thread.start()
+
+    def run(self, coroutine, timeout: float = 30):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+
+class TelegramAdapter:
+    channel = CHANNEL
+    capabilities = Capabilities(buttons=True, location=True, photos=True, max_length=4096)
+
+    def __init__(self, token: str, webhook_secret: str, api_base: str = "https://api.telegram.org/bot"):
+        self._secret = webhook_secret
+        self._loop = _Loop()
+        base = api_base.rstrip("/")
+        self.bot = Bot(token, base_url=base, base_file_url=base.replace("/bot", "/file/bot"))
+
+    # -- inbound ----------------------------------------------------------------------------------
+
+    def verify(self, url: str, headers: dict[str, str], form: dict[str, str], body: bytes) -> bool:
+        given = headers.get(SECRET_HEADER, "")
+        return bool(self._secret) and hmac.compare_digest(given.encode(), self._secret.encode())
+
+    def parse(self, payload: Any) -> list[Incoming]:
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            raise ValueError("a Telegram update is a JSON object with an integer update_id")
+        if not any(key in payload for key in ("message", "edited_message")):
+            return []  # other update kinds (polls, channel posts…) are not for us
+        update = Update.de_json(payload, self.bot)
+        message = update.effective_message
+        chat = update.effective_chat
+        if message is None or chat is None:
+            return []  # other update kinds (channel posts, polls…) are not for us
+        location = message.location
+        photos = (Media(message.photo[-1].file_id, "image/jpeg"),) if message.photo else ()
+        user = update.effective_user
+        return [
+            Incoming(
+                channel=CHANNEL,
+                provider_message_id=str(update.update_id),
+                sender=str(chat.id),
+                text=message.text or message.caption or "",
+                latitude=location.latitude if location else None,
+                longitude=location.longitude if location else None,
+                media=photos,
+                sender_name=user.first_name if user else None,
+                raw=payload,
+            )
+        ]
+
+    @staticmethod
+    def sender_of(payload: Any) -> str | None:
+        """The chat id, read cheaply in the webhook (for the inbox's per-sender ordering)."""
+        if not isinstance(payload, dict):
+            return None
+        for key in ("message", "edited_message", "callback_query"):
+            part = payload.get(key)
+            if isinstance(part, dict):
+                chat = part.get("chat") or (part.get("message") or {}).get("chat") or {}
+                if "id" in chat:
+                    return str(chat["id"])
+        return None
+
+    # -- outbound ---------------------------------------------------------------------------------
+
+    def send(self, message: Outgoing) -> str:
+        try:
+            sent = self._loop.run(self.bot.send_message(
+                chat_id=message.recipient, text=message.text[: self.capabilities.max_length],
+                reply_markup=_keyboard(message),
+            ))
+        except RetryAfter as error:  # 429: Telegram says how long to wait
+            raise RetryableError(f"telegram 429: {error}", retry_after=_seconds(error)) from None
+        except Forbidden as error:  # 403: blocked by the user, or kicked from the group
+            raise PermanentError(f"telegram 403: {error}", stop_contact=True) from None
+        except BadRequest as error:  # 400: this message can never be sent as it is
+            raise PermanentError(f"telegram 400: {error}") from None
+        except (TimedOut, NetworkError) as error:
+            raise RetryableError(f"telegram unreachable: {error}") from None
+        except TelegramError as error:
+            raise RetryableError(f"telegram error: {error}") from None
+        return str(sent.message_id)
+
+
+def _keyboard(message: Outgoing):
+    if message.request_location:
+        rows = [[KeyboardButton(message.buttons[0][0] if message.buttons else "📍", request_location=True)]]
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    if message.buttons:
+        rows = [[KeyboardButton(label) for label in row] for row in message.buttons]
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    return ReplyKeyboardRemove()
+
+
+def _seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta; both are handled
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,148 @@
+"""Telegram end to end: signed webhook → inbox → conversation → outbox → Bot API stand-in."""
+
+import json
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from bots.telegram import SECRET_HEADER, TelegramAdapter
+from gateway.app import create_app
+from gateway.channels import build_adapters
+from gateway.worker import Worker
+from store.models import ContactIdentity, InboundMessage, OutboundMessage, Report
+from tests.standins.telegram_api import TelegramStandIn
+
+TOKEN = "123456:TEST-token"
+SECRET = "webhook-secret-abc"
+
+
+@pytest.fixture
+def telegram_api():
+    standin = TelegramStandIn(TOKEN).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def tg(units_db, config, wilayah, normalizer, telegram_api):
+    environ = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": telegram_api.api_base}
+    app = create_app(config, units_db, wilayah, environ=environ, normalizer=normalizer, adapters=build_adapters(environ))
+    worker = Worker(app.extensions["lapor"], app.extensions["lapor"].adapters)
+    return app.test_client(), worker
+
+
+UPDATE_ID = iter(range(5000, 10_000))
+
+
+def update(chat_id=4242, text=None, location=None, update_id=None):
+    message = {"message_id": 1, "date": 1764000000, "chat": {"id": chat_id, "type": "private"},
+               "from": {"id": chat_id, "is_bot": False, "first_name": "Siti"}}
+    if text is not None:
+        message["text"] = text
+    if location is not None:
+        message["location"] = {"latitude": location[0], "longitude": location[1]}
+    return {"update_id": update_id if update_id is not None else next(UPDATE_ID), "message": message}
+
+
+def post(client, payload, secret=SECRET):
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
+    return client.post("/webhooks/telegram", data=json.dumps(payload), headers=headers, content_type="application/json")
+
+
+def drain(worker):
+    while worker.run_once():
+        pass
+
+
+def count(db, model):
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_report_over_telegram_with_location_button_and_buttons(tg, telegram_api, units_db):
+    client, worker = tg
+    assert post(client, update(text="pohon tumbang nutup jalan")).status_code == 200
+    drain(worker)
+    [asked] = telegram_api.sent()
+    assert asked["chat_id"] == "4242"
+    keyboard = json.loads(asked["reply_markup"])
+    assert keyboard["keyboard"][0][0]["request_location"] is True
+    post(client, update(location=(-6.1754, 106.8272)))
+    drain(worker)
+    confidential = json.loads(telegram_api.sent()[-1]["reply_markup"])
+    assert [b["text"] for b in confidential["keyboard"][0]] == ["RAHASIA", "PUBLIK"]
+    post(client, update(text="RAHASIA"))
+    drain(worker)
+    post(client, update(text="YA"))
+    drain(worker)
+    assert telegram_api.sent()[-1]["text"].startswith("Laporan diterima: JKT-")
+    with units_db.transaction() as session:
+        report = session.scalar(select(Report))
+        assert report.origin_channel == "telegram" and report.assigned_unit.name == "Kelurahan Gambir"
+        assert report.latitude == -6.1754
+
+
+def test_forged_or_malformed_webhooks_are_refused_and_store_nothing(tg, units_db):
+    client, _ = tg
+    assert post(client, update(text="halo"), secret="wrong").status_code == 403
+    assert post(client, update(text="halo"), secret=None).status_code == 403
+    assert post(client, {"no": "update"}).status_code == 400
+    assert post(client, {"update_id": "7"}).status_code == 400
+    response = client.post("/webhooks/telegram", data="not json", headers={SECRET_HEADER: SECRET}, content_type="application/json")
+    assert response.status_code == 400
+    assert count(units_db, InboundMessage) == 0
+
+
+def test_the_same_update_twice_is_handled_once(tg, telegram_api, units_db):
+    client, worker = tg
+    same = update(text="halo", update_id=99)
+    assert post(client, same).status_code == 200
+    assert post(client, same).status_code == 200
+    drain(worker)
+    assert count(units_db, InboundMessage) == 1 and len(telegram_api.sent()) == 1
+
+
+def test_rate_limits_are_waited_out_and_a_block_stops_the_contact(tg, telegram_api, units_db):
+    client, worker = tg
+    telegram_api.fail_next(429, "Too Many Requests: retry after 1", retry_after=1)
+    post(client, update(text="halo"))
+    drain(worker)
+    assert len(telegram_api.sent()) == 1, "refused with 429"
+    assert worker.dispatch_outbox() == 0, "not before retry_after"
+    time.sleep(1.1)
+    assert worker.dispatch_outbox() == 1
+    assert len(telegram_api.sent()) == 2, "then sent on the next round"
+    with units_db.transaction() as session:
+        assert session.scalar(select(OutboundMessage)).status == "sent"
+    telegram_api.fail_next(403, "Forbidden: bot was blocked by the user")
+    post(client, update(chat_id=5555, text="halo"))
+    drain(worker)
+    with units_db.transaction() as session:
+        blocked = session.scalar(select(ContactIdentity).where(ContactIdentity.stopped_at.is_not(None)))
+        assert blocked is not None and "blocked" in blocked.stop_reason
+
+
+def test_updates_that_are_not_messages_are_acknowledged_and_ignored(tg, telegram_api, units_db):
+    client, worker = tg
+    assert post(client, {"update_id": 1234, "poll": {"id": "1", "question": "?", "options": [], "total_voter_count": 0,
+                                                    "is_closed": False, "is_anonymous": True, "type": "regular",
+                                                    "allows_multiple_answers": False}}).status_code == 200
+    drain(worker)
+    assert telegram_api.sent() == []
+    with units_db.transaction() as session:
+        assert session.scalar(select(InboundMessage)).status == "processed"
+
+
+def test_the_adapter_maps_provider_errors(telegram_api):
+    from bots.base import Outgoing, PermanentError, RetryableError
+
+    adapter = TelegramAdapter(TOKEN, SECRET, telegram_api.api_base)
+    telegram_api.fail_next(400, "Bad Request: chat not found")
+    with pytest.raises(PermanentError):
+        adapter.send(Outgoing("telegram", "1", "x"))
+    telegram_api.fail_next(429, "Too Many Requests", retry_after=7)
+    with pytest.raises(RetryableError) as caught:
+        adapter.send(Outgoing("telegram", "1", "x"))
+    assert caught.value.retry_after == 7
+    assert adapter.send(Outgoing("telegram", "1", "x")).isdigit()

@@ -1,0 +1,103 @@
+"""A stand-in for the Telegram Bot API on 127.0.0.1, speaking its wire protocol: POSTs to
+/bot<token>/<method> (form-encoded; JSON-valued fields JSON-encoded), answers in the
+{"ok": true, "result": …} envelope, errors as {"ok": false, "error_code", "description",
+"parameters": {"retry_after"}} (https://core.telegram.org/bots/api#making-requests)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+BOT = {"id": 777000, "is_bot": True, "first_name": "Lapor Jakarta", "username": "LaporJakartaBot",
+       "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+
+class TelegramStandIn:
+    def __init__(self, token: str):
+        self.token = token
+        self.calls: list[tuple[str, dict]] = []
+        self.failures: list[tuple[int, dict]] = []  # answered, in order, before succeeding again
+        self._next_id = 1
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/bot"
+
+    def start(self) -> TelegramStandIn:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def sent(self, method: str = "sendMessage") -> list[dict]:
+        return [params for name, params in self.calls if name == method]
+
+    def fail_next(self, status: int, description: str, retry_after: int | None = None) -> None:
+        body = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        self.failures.append((status, body))
+
+    def _answer(self, method: str, params: dict) -> tuple[int, dict]:
+        with self._lock:
+            self.calls.append((method, params))
+            if method != "getMe" and self.failures:
+                return self.failures.pop(0)
+            if method == "getMe":
+                return 200, {"ok": True, "result": BOT}
+            if method in ("setWebhook", "deleteWebhook"):
+                return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+            if method == "sendMessage":
+                self._next_id += 1
+                chat_id = int(params["chat_id"])
+                return 200, {"ok": True, "result": {
+                    "message_id": self._next_id, "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"}, "from": BOT, "text": params.get("text", ""),
+                }}
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: method {method} not supported here"}
+
+    def _handler(self):
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self._serve()
+
+            def do_GET(self):
+                self._serve()
+
+            def _serve(self):
+                path = urlsplit(self.path).path
+                prefix = f"/bot{standin.token}/"
+                if not path.startswith(prefix):
+                    return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                kind = self.headers.get("Content-Type", "")
+                if "json" in kind and raw:
+                    params = json.loads(raw)
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                status, body = standin._answer(path[len(prefix):], params)
+                self._reply(status, body)
+
+            def _reply(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
