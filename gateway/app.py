@@ -45,7 +45,7 @@ def create_app(
         wilayah=wilayah,
         normalizer=normalizer,
         geocoder=build_geocoder(config, normalizer),
-        adapters=adapters if adapters is not None else build_adapters(environ),
+        adapters=adapters if adapters is not None else build_adapters(environ, config.server.base_url),
         open311_api_keys=keys,
     )
     metrics = Metrics(db)

@@ -9,7 +9,7 @@ from bots.chat import CHANNEL as CHAT
 from bots.chat import ChatAdapter
 
 
-def build_adapters(environ: dict[str, str] | None = None) -> dict[str, Adapter]:
+def build_adapters(environ: dict[str, str] | None = None, public_base_url: str = "") -> dict[str, Adapter]:
     environ = os.environ if environ is None else environ
     adapters: dict[str, Adapter] = {CHAT: ChatAdapter(lambda message: None)}
     token = environ.get("TELEGRAM_BOT_TOKEN", "").strip()
@@ -21,5 +21,15 @@ def build_adapters(environ: dict[str, str] | None = None) -> dict[str, Adapter]:
             token,
             webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET", ""),
             api_base=environ.get("TELEGRAM_API_BASE", "https://api.telegram.org/bot"),
+        )
+    sid, auth = environ.get("TWILIO_ACCOUNT_SID", "").strip(), environ.get("TWILIO_AUTH_TOKEN", "").strip()
+    if sid and auth:
+        from bots.sms import CHANNEL as SMS
+        from bots.sms import SmsAdapter
+
+        adapters[SMS] = SmsAdapter(
+            sid, auth, environ.get("TWILIO_FROM_NUMBER", ""),
+            status_callback=f"{public_base_url}/webhooks/twilio/status" if public_base_url else None,
+            api_base=environ.get("TWILIO_API_BASE") or None,
         )
     return adapters

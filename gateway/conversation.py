@@ -31,6 +31,7 @@ COMMANDS = {
     "stop": {"stop", "berhenti", "unsubscribe", "stopall"},
 }
 STATUS_WORDS = ("/status", "status", "cek laporan", "cek status", "check")
+TEXT_CHOICES = 8  # categories numbered in a text-only question (SMS: two segments at most)
 
 
 @dataclass
@@ -295,12 +296,18 @@ def _place_of_point(location) -> str:
     return location.outside_place or f"{location.lat:.4f}, {location.lon:.4f}"
 
 
+def numbered_categories(config: Config) -> list:
+    """The short numbered list an SMS can carry: the most reported categories, then 'other'."""
+    categories = config.categories
+    return categories[:TEXT_CHOICES] + [c for c in categories if c.code == "lainnya"]
+
+
 def _category_answer(text: str, context: Context) -> str | None:
     lowered = text.strip().lower()
-    categories = context.config.categories
-    if lowered.isdigit() and 1 <= int(lowered) <= len(categories):
-        return categories[int(lowered) - 1].code
-    for category in categories:
+    numbered = numbered_categories(context.config)
+    if lowered.isdigit() and 1 <= int(lowered) <= len(numbered):
+        return numbered[int(lowered) - 1].code
+    for category in context.config.categories:
         if lowered in (category.code, category.name.id.lower(), category.name.en.lower()):
             return category.code
     result = context.normalizer.normalize(text)
@@ -325,7 +332,7 @@ def _next_question(state: State, context: Context, outcome: Outcome) -> Outcome:
             rows = tuple(tuple(names[i : i + 2]) for i in range(0, len(names), 2))
             outcome.replies.append(Reply(context.config.message("ask_category", language, choices=""), rows))
         else:
-            choices = ", ".join(f"{i}={c.name.get(language)}" for i, c in enumerate(categories, 1))
+            choices = ", ".join(f"{i}={_short(c.name.get(language))}" for i, c in enumerate(numbered_categories(context.config), 1))
             outcome.replies.append(_say(state, context, "ask_category", choices=choices))
         return outcome
     if draft.confidential is None:
@@ -351,6 +358,10 @@ def _next_question(state: State, context: Context, outcome: Outcome) -> Outcome:
             "confidential_yes" if draft.confidential else "confidential_no", language),
     ))
     return outcome
+
+
+def _short(name: str) -> str:
+    return name.split(" dan ")[0].split(" / ")[0].split(" (")[0]
 
 
 def _yes_no(state: State, context: Context, key: str, **values: object) -> Reply:

@@ -1,0 +1,85 @@
+"""SMS through Twilio: signed webhooks in (RequestValidator), the REST client out.
+
+Inbound posts are signed with HMAC-SHA1 over the exact public URL + sorted form fields
+(`X-Twilio-Signature`); behind a proxy that URL is PUBLIC_BASE_URL + path. Replies go out with
+`messages.create`, asking Twilio to post delivery status to /webhooks/twilio/status.
+
+Sample inbound form (what the inbox stores):
+    MessageSid=SM0123…&AccountSid=AC…&From=%2B6281234567890&To=%2B62811000000&Body=lampu+jalan+mati&NumMedia=0
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bots.base import Capabilities, Incoming, Media, Outgoing, PermanentError, RetryableError
+
+CHANNEL = "sms"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+STOPPED = 21610  # the recipient replied STOP: never message them again
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
+    "abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€")
+
+
+def segments(text: str) -> int:
+    """SMS segments for a text: GSM-7 160 (153 when split), else UCS-2 70 (67 when split)."""
+    if all(ch in GSM7 or ch in GSM7_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        single, multi = 160, 153
+    else:
+        units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+        single, multi = 70, 67
+    return 1 if units <= single else math.ceil(units / multi)
+
+
+class SmsAdapter:
+    channel = CHANNEL
+    capabilities = Capabilities(buttons=False, location=False, photos=True, max_length=1600)
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str, status_callback: str | None = None,
+                 api_base: str | None = None):
+        self._validator = RequestValidator(auth_token)
+        self._from = from_number
+        self._status_callback = status_callback
+        self.client = Client(account_sid, auth_token)
+        if api_base:
+            self.client.api.base_url = api_base.rstrip("/")
+
+    def verify(self, url: str, headers: dict[str, str], form: dict[str, str], body: bytes) -> bool:
+        signature = headers.get(SIGNATURE_HEADER, "")
+        return bool(signature) and self._validator.validate(url, form, signature)
+
+    def parse(self, form: Any) -> list[Incoming]:
+        if not isinstance(form, dict) or not form.get("MessageSid") or not form.get("From"):
+            raise ValueError("a Twilio message needs MessageSid and From")
+        count = int(form.get("NumMedia") or 0) if str(form.get("NumMedia") or "0").isdigit() else 0
+        media = tuple(
+            Media(form[f"MediaUrl{i}"], form.get(f"MediaContentType{i}")) for i in range(count) if form.get(f"MediaUrl{i}")
+        )
+        return [Incoming(CHANNEL, form["MessageSid"], form["From"], form.get("Body", ""), media=media, raw=form)]
+
+    def send(self, message: Outgoing) -> str:
+        try:
+            sent = self.client.messages.create(
+                to=message.recipient, from_=self._from, body=message.text[: self.capabilities.max_length],
+                status_callback=self._status_callback,
+            )
+        except TwilioRestException as error:
+            if error.code == STOPPED:
+                raise PermanentError(f"twilio {error.code}: recipient replied STOP", stop_contact=True) from None
+            if error.status == 429 or error.status >= 500:
+                raise RetryableError(f"twilio {error.status}: {error.msg}") from None
+            raise PermanentError(f"twilio {error.status} {error.code}: {error.msg}") from None
+        except TwilioException as error:
+            raise RetryableError(f"twilio unreachable: {error}") from None
+        except OSError as error:
+            raise RetryableError(f"twilio unreachable: {error}") from None
+        return sent.sid

@@ -1,0 +1,135 @@
+"""SMS end to end: Twilio-signed webhooks → inbox → conversation → outbox → REST stand-in → status callback."""
+
+import pytest
+from sqlalchemy import func, select
+
+from bots.sms import segments
+from gateway.app import create_app
+from gateway.channels import build_adapters
+from gateway.worker import Worker
+from store.models import ContactIdentity, InboundMessage, OutboundMessage, Report
+from tests.standins.twilio_api import TwilioStandIn, twilio_signature
+
+SID, TOKEN = "AC" + "1" * 32, "twilio-auth-token"
+PHONE = "+6281234567890"
+
+
+@pytest.fixture
+def twilio():
+    standin = TwilioStandIn(SID, TOKEN).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def sms(units_db, config, wilayah, normalizer, twilio):
+    environ = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": "+62811000000",
+               "TWILIO_API_BASE": twilio.base_url}
+    app = create_app(config, units_db, wilayah, environ=environ, normalizer=normalizer,
+                     adapters=build_adapters(environ, config.server.base_url))
+    return app.test_client(), Worker(app.extensions["lapor"], app.extensions["lapor"].adapters), config
+
+
+SIDS = iter(range(1, 10_000))
+
+
+def text_in(client, config, body, sender=PHONE, sid=None, signature=None, path="/webhooks/twilio/sms"):
+    form = {"MessageSid": sid or f"SM{next(SIDS):032d}", "AccountSid": SID, "From": sender, "To": "+62811000000",
+            "Body": body, "NumMedia": "0"}
+    signed = signature if signature is not None else twilio_signature(TOKEN, config.server.base_url + path, form)
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signed} if signed else {})
+
+
+def drain(worker):
+    while worker.run_once():
+        pass
+
+
+def test_a_report_by_sms(sms, twilio, units_db):
+    client, worker, config = sms
+    for body in ("Lampu jalan mati udah seminggu", "Jl. Kenari kel. Kenari", "rahasia", "ya"):
+        response = text_in(client, config, body)
+        assert response.status_code == 200 and response.content_type.startswith("text/xml")
+        assert b"<Response></Response>" in response.data
+        drain(worker)
+    last = twilio.messages[-1]
+    assert last["To"] == PHONE and last["From"] == "+62811000000"
+    assert last["Body"].startswith("Laporan diterima: JKT-")
+    assert last["StatusCallback"] == f"{config.server.base_url}/webhooks/twilio/status"
+    with units_db.transaction() as session:
+        report = session.scalar(select(Report))
+        assert report.origin_channel == "sms" and report.assigned_unit.name == "Kelurahan Kenari"
+
+
+def test_forged_unsigned_and_malformed_posts_are_refused(sms, units_db):
+    client, _, config = sms
+    assert text_in(client, config, "halo", signature="forged").status_code == 403
+    assert text_in(client, config, "halo", signature="").status_code == 403
+    form = {"Body": "no sid"}
+    signed = twilio_signature(TOKEN, config.server.base_url + "/webhooks/twilio/sms", form)
+    assert client.post("/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signed}).status_code == 400
+    with units_db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
+
+
+def test_a_repeated_message_sid_is_one_reply(sms, twilio):
+    client, worker, config = sms
+    text_in(client, config, "halo", sid="SM-same")
+    text_in(client, config, "halo", sid="SM-same")
+    drain(worker)
+    assert len(twilio.messages) == 1
+
+
+def test_delivery_receipts_and_stop(sms, twilio, units_db):
+    client, worker, config = sms
+    text_in(client, config, "halo")
+    drain(worker)
+    with units_db.transaction() as session:
+        provider_id = session.scalar(select(OutboundMessage.provider_message_id))
+    status = {"MessageSid": provider_id, "MessageStatus": "delivered", "AccountSid": SID}
+    signed = twilio_signature(TOKEN, config.server.base_url + "/webhooks/twilio/status", status)
+    assert client.post("/webhooks/twilio/status", data=status, headers={"X-Twilio-Signature": signed}).status_code == 204
+    assert client.post("/webhooks/twilio/status", data=status, headers={"X-Twilio-Signature": "x"}).status_code == 403
+    with units_db.transaction() as session:
+        assert session.scalar(select(OutboundMessage.status)) == "delivered"
+    twilio.fail_next(400, 21610, "Attempt to send to unsubscribed recipient")
+    text_in(client, config, "halo lagi", sender="+6289999999999")
+    drain(worker)
+    with units_db.transaction() as session:
+        stopped = session.scalar(select(ContactIdentity).where(ContactIdentity.stopped_at.is_not(None)))
+        assert stopped is not None and stopped.address == "+6289999999999"
+
+
+def test_a_provider_outage_is_retried(sms, twilio, units_db):
+    client, worker, config = sms
+    twilio.fail_next(503, 20500, "Service unavailable")
+    text_in(client, config, "halo")
+    drain(worker)
+    with units_db.transaction() as session:
+        row = session.scalar(select(OutboundMessage))
+        assert row.status == "pending" and "503" in row.last_error
+        row.next_attempt_at = row.created_at
+    assert worker.dispatch_outbox() == 1 and len(twilio.messages) == 2
+
+
+@pytest.mark.parametrize(("text", "count"), [("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("é" * 160, 1), ("€" * 80, 1), ("ü" * 70, 1), ("ğ" * 71, 2)])
+def test_segment_counting(text, count):
+    assert segments(text) == count
+
+
+def test_every_reply_fits_two_sms_segments(config):
+    from gateway.conversation import _short, numbered_categories
+
+    values = {
+        "ticket": "JKT-2611-00042", "unit": "Kelurahan Cempaka Putih Timur", "status": "Menunggu verifikasi",
+        "link": f"https://lapor.jakarta.go.id/t/JKT-2611-00042?k={'x' * 32}", "number": "112", "colour": "kuning",
+        "due": "27-11-2026 08:00", "place": "Kota Tangerang Selatan, Banten", "category": "Jaringan Listrik dan Penerangan Jalan",
+        "confidential": "Identitas dirahasiakan",
+        "choices": ", ".join(f"{i}={_short(c.name.id)}" for i, c in enumerate(numbered_categories(config), 1)),
+    }
+    for key in config.messages:
+        if key.startswith("track_"):
+            continue  # the web page's labels, not SMS
+        for language in ("id", "en"):
+            text = config.message(key, language, **values)
+            assert segments(text) <= 2, f"{key}/{language} is {segments(text)} segments: {text}"
