@@ -47,6 +47,9 @@ class ChatAdapter:
             )
         ]
 
+    def fetch_media(self, media):
+        raise PermanentError("the chat channel carries no photos")
+
     def send(self, message: Outgoing) -> str:
         if not message.recipient:
             raise PermanentError("no chat session to deliver to")

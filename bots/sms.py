@@ -66,6 +66,18 @@ class SmsAdapter:
         )
         return [Incoming(CHANNEL, form["MessageSid"], form["From"], form.get("Body", ""), media=media, raw=form)]
 
+    def fetch_media(self, media: Media) -> tuple[bytes, str]:
+        """MMS media: Twilio's media URL, with the account's credentials (HTTP basic auth)."""
+        import requests
+
+        try:
+            response = requests.get(media.provider_id, auth=(self.client.username, self.client.password), timeout=20)
+        except requests.RequestException as error:
+            raise RetryableError(f"twilio media unreachable: {error}") from None
+        if response.status_code != 200:
+            raise PermanentError(f"twilio media: HTTP {response.status_code}")
+        return response.content, (media.content_type or response.headers.get("Content-Type", "")).split(";")[0]
+
     def send(self, message: Outgoing) -> str:
         try:
             sent = self.client.messages.create(

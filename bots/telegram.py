@@ -101,6 +101,20 @@ class TelegramAdapter:
                     return str(chat["id"])
         return None
 
+    def fetch_media(self, media: Media) -> tuple[bytes, str]:
+        """getFile, then download from the file base URL."""
+
+        async def download() -> bytes:
+            file = await self.bot.get_file(media.provider_id)
+            return bytes(await file.download_as_bytearray())
+
+        try:
+            return self._loop.run(download()), media.content_type or "image/jpeg"
+        except (TimedOut, NetworkError) as error:
+            raise RetryableError(f"telegram file unreachable: {error}") from None
+        except TelegramError as error:
+            raise PermanentError(f"telegram file: {error}") from None
+
     # -- outbound ---------------------------------------------------------------------------------
 
     def send(self, message: Outgoing) -> str:

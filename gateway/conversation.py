@@ -25,7 +25,7 @@ NO = frozenset("tidak tdk gak ga nggak no nope jangan bukan baru".split())
 CONFIDENTIAL = frozenset("rahasia rahasiakan confidential secret private anonim".split())
 PUBLIC = frozenset("publik public terbuka umum".split())
 COMMANDS = {
-    "start": {"/start", "mulai", "start", "unstop"},
+    "start": {"/start", "/lapor", "mulai", "start", "unstop"},
     "help": {"/help", "/bantuan", "bantuan", "help", "tolong bantu", "menu"},
     "cancel": {"/batal", "batal", "cancel", "/cancel", "batalkan"},
     "stop": {"stop", "berhenti", "unsubscribe", "stopall"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bots.base import Adapter, Incoming, Outgoing, PermanentError, RetryableError
@@ -19,9 +19,10 @@ from gateway.conversation import Context, Draft, Outcome, Reply, State, StatusIn
 from gateway.duplicates import likely_duplicates
 from gateway.intake import Submission, submit_report
 from gateway.services import Services
+from store.attachments import AttachmentError, save_attachment
 from store.conversations import follow_report, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound
-from store.models import ContactIdentity, Report
+from store.models import Attachment, ContactIdentity, Report
 from store.outbox import claim_due_outbound, mark_failed, mark_sent, queue_outbound, schedule_retry
 from store.reporters import Contact, contact_hash, find_or_add_reporter
 from store.reports import Actor, NotFound, get_report
@@ -77,8 +78,11 @@ class Worker:
             find_duplicate=lambda category, lat, lon, text: self._duplicate(session, category, lat, lon, text, state.language),
             report_status=lambda ticket, language: self._status(session, ticket, language),
         )
-        outcome = handle(state, Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude), context)
-        replies = list(outcome.replies)
+        photos, rejected = self._store_photos(session, adapter, incoming)
+        turn = Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude, photos=photos)
+        outcome = handle(state, turn, context)
+        replies = [Reply(services.config.message("photo_rejected", state.language, reason=reason)) for reason in rejected]
+        replies += outcome.replies
         if outcome.create is not None:
             replies.append(self._create(session, outcome, contact, identity, state))
         if outcome.follow is not None:
@@ -106,9 +110,28 @@ class Worker:
             )
         save_conversation(session, conversation, state.to_dict())
 
+    def _store_photos(self, session: Session, adapter: Adapter, incoming: Incoming) -> tuple[tuple[int, ...], list[str]]:
+        """Download and store the photos of a message; a refused one is explained, not fatal."""
+        stored, rejected = [], []
+        for media in incoming.media:
+            try:
+                data, content_type = adapter.fetch_media(media)
+                attachment = save_attachment(
+                    self.services.db, data, content_type, max_bytes=self.services.config.storage.max_attachment_bytes,
+                    session=session,
+                )
+                stored.append(attachment.id)
+            except (AttachmentError, PermanentError) as error:
+                rejected.append(str(error))
+        return tuple(stored), rejected
+
     def _create(self, session: Session, outcome: Outcome, contact: Contact, identity: ContactIdentity, state: State) -> Reply:
         services, draft = self.services, outcome.create
         report = submit_report(session, services.config, services.normalizer, _submission(draft, contact), services.geocoder)
+        if draft.photos:
+            session.execute(
+                update(Attachment).where(Attachment.id.in_(draft.photos), Attachment.report_id.is_(None)).values(report_id=report.id)
+            )
         follow_report(session, report.ticket, identity.id)
         state.last_ticket = report.ticket
         unit = report.assigned_unit.name if report.assigned_unit else services.config.message("unit_triage", state.language)

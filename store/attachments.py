@@ -8,8 +8,9 @@ import secrets
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from store.db import Database
+from store.db import Database, unit_of_work
 from store.models import Attachment, Report
 
 # Magic numbers of the image formats accepted (the declared content type must agree).
@@ -33,6 +34,7 @@ def save_attachment(
     max_bytes: int,
     report_ticket: str | None = None,
     purpose: str = "photo",
+    session: Session | None = None,
 ) -> Attachment:
     """Store an image; refuse anything too large or not the image it claims to be."""
     content_type = content_type.split(";")[0].strip().lower()
@@ -50,7 +52,7 @@ def save_attachment(
     path = db.attachments_dir / key
     written = _write_once(path, data)
     try:
-        with db.transaction() as session:
+        with unit_of_work(session or db) as session:
             report_id = None
             if report_ticket is not None:
                 report_id = session.scalar(select(Report.id).where(Report.ticket == report_ticket))
@@ -66,9 +68,10 @@ def save_attachment(
                 public_token=secrets.token_urlsafe(24),
             )
             session.add(attachment)
+            session.flush()
         return attachment
     except BaseException:
-        if written and not _referenced(db, digest):
+        if written and session is None and not _referenced(db, digest):
             path.unlink(missing_ok=True)
         raise
 

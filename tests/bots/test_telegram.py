@@ -146,3 +146,52 @@ def test_the_adapter_maps_provider_errors(telegram_api):
         adapter.send(Outgoing("telegram", "1", "x"))
     assert caught.value.retry_after == 7
     assert adapter.send(Outgoing("telegram", "1", "x")).isdigit()
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x00" * 200
+
+
+def test_a_photo_is_downloaded_stored_and_attached_to_the_report(tg, telegram_api, units_db):
+    from store.models import Attachment
+
+    client, worker = tg
+    telegram_api.files["PHOTO-1"] = JPEG
+    photo = update(text=None)
+    photo["message"]["photo"] = [{"file_id": "PHOTO-0", "file_unique_id": "u0", "width": 90, "height": 90},
+                                 {"file_id": "PHOTO-1", "file_unique_id": "u1", "width": 800, "height": 600}]
+    photo["message"]["caption"] = "sampah numpuk depan halte Harmoni"
+    post(client, photo)
+    drain(worker)
+    for text in ("publik", "ya"):
+        post(client, update(text=text))
+        drain(worker)
+    assert telegram_api.sent()[-1]["text"].startswith("Laporan diterima")
+    with units_db.transaction() as session:
+        report = session.scalar(select(Report))
+        [attachment] = session.scalars(select(Attachment)).all()
+        assert attachment.report_id == report.id and attachment.size_bytes == len(JPEG)
+        assert (units_db.attachments_dir / attachment.storage_key).read_bytes() == JPEG
+
+
+def test_a_photo_that_is_not_an_image_is_refused_politely(tg, telegram_api, units_db):
+    client, worker = tg
+    telegram_api.files["BAD"] = b"<html>not a photo</html>"
+    photo = update(text=None)
+    photo["message"]["photo"] = [{"file_id": "BAD", "file_unique_id": "b", "width": 1, "height": 1}]
+    post(client, photo)
+    drain(worker)
+    assert telegram_api.sent()[0]["text"].startswith("Foto tidak bisa disimpan: the file is not a valid image/jpeg")
+
+
+def test_a_restart_mid_conversation_loses_nothing(tg, telegram_api, units_db, config, wilayah, normalizer):
+    client, worker = tg
+    post(client, update(chat_id=808, text="lampu jalan mati"))
+    drain(worker)
+    # a new process: new app, new worker, same database
+    environ = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": telegram_api.api_base}
+    app = create_app(config, units_db, wilayah, environ=environ, normalizer=normalizer, adapters=build_adapters(environ))
+    client, worker = app.test_client(), Worker(app.extensions["lapor"], app.extensions["lapor"].adapters)
+    for text in ("kel. Kenari", "rahasia", "ya"):
+        post(client, update(chat_id=808, text=text))
+        drain(worker)
+    assert telegram_api.sent()[-1]["text"].startswith("Laporan diterima")

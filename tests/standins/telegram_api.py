@@ -9,7 +9,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 BOT = {"id": 777000, "is_bot": True, "first_name": "Lapor Jakarta", "username": "LaporJakartaBot",
        "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
@@ -21,6 +21,7 @@ class TelegramStandIn:
         self.calls: list[tuple[str, dict]] = []
         self.failures: list[tuple[int, dict]] = []  # answered, in order, before succeeding again
         self._next_id = 1
+        self.files: dict[str, bytes] = {}  # file_id → bytes, served by getFile + /file/bot<token>/<path>
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -55,6 +56,12 @@ class TelegramStandIn:
                 return 200, {"ok": True, "result": BOT}
             if method in ("setWebhook", "deleteWebhook"):
                 return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+            if method == "getFile":
+                file_id = params.get("file_id")
+                if file_id not in self.files:
+                    return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+                return 200, {"ok": True, "result": {"file_id": file_id, "file_unique_id": file_id[-8:],
+                                                    "file_size": len(self.files[file_id]), "file_path": f"photos/{file_id}.jpg"}}
             if method == "sendMessage":
                 self._next_id += 1
                 chat_id = int(params["chat_id"])
@@ -75,7 +82,17 @@ class TelegramStandIn:
                 self._serve()
 
             def _serve(self):
-                path = urlsplit(self.path).path
+                path = unquote(urlsplit(self.path).path)
+                file_prefix = f"/file/bot{standin.token}/photos/"
+                if path.startswith(file_prefix):
+                    data = standin.files.get(path[len(file_prefix):].removesuffix(".jpg"))
+                    if data is None:
+                        return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    return self.wfile.write(data)
                 prefix = f"/bot{standin.token}/"
                 if not path.startswith(prefix):
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
