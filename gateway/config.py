@@ -24,7 +24,7 @@ REQUIRED_MESSAGES = frozenset(
     offer_duplicate confirm created subscribed emergency out_of_area cancelled status status_unknown no_ticket
     stopped yes_no confidential_yes confidential_no unit_triage colour_red colour_purple colour_blue colour_yellow
     colour_green colour_grey track_title track_status track_unit track_due track_reported track_timeline track_proof
-    track_privacy photo_rejected""".split()
+    track_privacy track_place photo_rejected""".split()
 )
 
 
