@@ -141,6 +141,7 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.worker import Worker
     from store.inbox import record_inbound
+    from store.reporters import contact_hash
 
     db = _ready_database(config)
     app = create_app(config, db)
@@ -152,7 +153,7 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
         if not text:
             continue
         message = payload(session, text)
-        record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=session)
+        record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=contact_hash(CHANNEL, session))
         while worker.run_once():
             pass
     return 0

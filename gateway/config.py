@@ -24,7 +24,7 @@ REQUIRED_MESSAGES = frozenset(
     offer_duplicate confirm created subscribed emergency out_of_area cancelled status status_unknown no_ticket
     stopped yes_no confidential_yes confidential_no unit_triage colour_red colour_purple colour_blue colour_yellow
     colour_green colour_grey track_title track_status track_unit track_due track_reported track_timeline track_proof
-    track_privacy track_place photo_rejected""".split()
+    track_privacy track_place photo_rejected slow_down reminder expired""".split()
 )
 
 
@@ -153,6 +153,13 @@ class NormalizerConfig(Strict):
     online_geocoder: OnlineGeocoder = OnlineGeocoder()
 
 
+class ConversationConfig(Strict):
+    reminder_after_minutes: int = Field(default=60, gt=0)  # a draft left this long gets one reminder
+    expire_after_minutes: int = Field(default=1440, gt=0)  # …and is dropped after this long
+    rate_limit_messages: int = Field(default=20, gt=0)  # more from one sender within the window: one "slow down"
+    rate_limit_seconds: int = Field(default=60, gt=0)
+
+
 class Open311Config(Strict):
     api_keys_env: str = "OPEN311_API_KEYS"
     max_results: int = Field(default=1000, ge=1, le=10_000)
@@ -168,6 +175,7 @@ class Config(Strict):
     storage: StorageConfig = StorageConfig()
     geography: GeographyConfig = GeographyConfig()
     normalizer: NormalizerConfig = NormalizerConfig()
+    conversation: ConversationConfig = ConversationConfig()
     lifecycle: LifecycleConfig
     statuses: dict[str, StatusConfig]
     service_units: list[ServiceUnitConfig] = Field(min_length=1)

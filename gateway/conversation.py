@@ -61,6 +61,7 @@ class State:
     awaiting: str | None = None  # location | category | confidential | duplicate | confirm
     draft: Draft | None = None
     last_ticket: str | None = None
+    reminded: bool = False  # an unfinished draft was already reminded of
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,7 +72,7 @@ class State:
             return cls()
         draft = Draft(**data["draft"]) if data.get("draft") else None
         return cls(language=data.get("language", "id"), awaiting=data.get("awaiting"), draft=draft,
-                   last_ticket=data.get("last_ticket"))
+                   last_ticket=data.get("last_ticket"), reminded=data.get("reminded", False))
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Context:
 
 def handle(state: State, turn: Turn, context: Context) -> Outcome:
     text = (turn.text or "").strip()
+    state.reminded = False
     if len(text.split()) >= 3:
         state.language = detect_language(text)
     command = _command(text)

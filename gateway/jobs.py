@@ -5,6 +5,7 @@ without it)."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -24,12 +25,17 @@ def run_worker(app_id: int) -> None:
         pass
 
 
+def run_reminders(app_id: int) -> None:
+    remind_and_expire(_workers[app_id].services)
+
+
 def start_scheduler(app: Flask, interval_s: float = 0.5) -> BackgroundScheduler:
     services = app.extensions["lapor"]
     _workers[id(app)] = Worker(services, services.adapters)
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(run_worker, "interval", args=[id(app)], id=JOB_ID, seconds=interval_s,
                       max_instances=1, coalesce=True, next_run_time=utcnow())
+    scheduler.add_job(run_reminders, "interval", args=[id(app)], id="reminders", minutes=1, max_instances=1, coalesce=True)
     scheduler.start()
 
     def wake() -> None:
@@ -40,3 +46,40 @@ def start_scheduler(app: Flask, interval_s: float = 0.5) -> BackgroundScheduler:
 
     app.extensions["lapor.wake"] = wake
     return scheduler
+
+
+def remind_and_expire(services, now=None) -> tuple[int, int]:
+    """Unfinished drafts: one reminder after `reminder_after_minutes`, dropped after `expire_after_minutes`."""
+    from gateway.conversation import State
+    from store.conversations import save_conversation, stale_conversations
+    from store.models import ContactIdentity
+    from store.outbox import queue_outbound
+
+    settings, config = services.config.conversation, services.config
+    now = now or utcnow()
+    reminded = expired = 0
+    with services.db.transaction() as session:
+        for conversation in stale_conversations(session, now - timedelta(minutes=settings.reminder_after_minutes)):
+            state = State.from_dict(conversation.state)
+            contact = session.get(ContactIdentity, conversation.contact_id) if conversation.contact_id else None
+            if state.draft is None or contact is None or contact.stopped_at is not None:
+                continue
+            idle = now - conversation.updated_at
+            if idle >= timedelta(minutes=settings.expire_after_minutes):
+                key, state.draft, state.awaiting = "expired", None, None
+                expired += 1
+            elif not state.reminded:
+                key, state.reminded = "reminder", True
+                reminded += 1
+            else:
+                continue
+            queue_outbound(
+                session, channel=conversation.channel, recipient=contact.address, contact_id=contact.id,
+                body=config.message(key, state.language),
+                idempotency_key=f"{key}:{conversation.id}:{conversation.updated_at.isoformat()}",
+            )
+            updated_at = conversation.updated_at
+            save_conversation(session, conversation, state.to_dict())
+            if key == "reminder":
+                conversation.updated_at = updated_at  # a reminder does not restart the clock
+    return reminded, expired

@@ -21,7 +21,7 @@ from gateway.intake import Submission, submit_report
 from gateway.services import Services
 from store.attachments import AttachmentError, save_attachment
 from store.conversations import follow_report, load_conversation, save_conversation
-from store.inbox import claim_inbound, fail_inbound, finish_inbound
+from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
 from store.models import Attachment, ContactIdentity, Report
 from store.outbox import claim_due_outbound, mark_failed, mark_sent, queue_outbound, schedule_retry
 from store.reporters import Contact, contact_hash, find_or_add_reporter
@@ -71,6 +71,8 @@ class Worker:
         )
         conversation = load_conversation(session, incoming.channel, digest, identity.id)
         state = State.from_dict(conversation.state)
+        if self._flooding(session, incoming.channel, digest, inbound_id, identity, state):
+            return
         context = Context(
             config=services.config,
             normalizer=services.normalizer,
@@ -109,6 +111,20 @@ class Worker:
                 extras={"buttons": [list(row) for row in reply.buttons], "request_location": reply.request_location},
             )
         save_conversation(session, conversation, state.to_dict())
+
+    def _flooding(self, session: Session, channel: str, digest: str, inbound_id: int, identity, state: State) -> bool:
+        """Over the limit: one polite 'slow down' per window, and the message is not answered."""
+        settings = self.services.config.conversation
+        window = timedelta(seconds=settings.rate_limit_seconds)
+        now = utcnow()
+        if recent_from_sender(session, channel, digest, now - window) <= settings.rate_limit_messages:
+            return False
+        bucket = int(now.timestamp() // settings.rate_limit_seconds)
+        queue_outbound(
+            session, channel=channel, recipient=identity.address, contact_id=identity.id,
+            body=self.services.config.message("slow_down", state.language), idempotency_key=f"slow:{identity.id}:{bucket}",
+        )
+        return True
 
     def _store_photos(self, session: Session, adapter: Adapter, incoming: Incoming) -> tuple[tuple[int, ...], list[str]]:
         """Download and store the photos of a message; a refused one is explained, not fatal."""

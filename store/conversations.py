@@ -26,6 +26,14 @@ def save_conversation(session: Session, conversation: Conversation, state: dict)
     conversation.updated_at = utcnow()
 
 
+def stale_conversations(session: Session, idle_since, limit: int = 200) -> list[Conversation]:
+    """Conversations untouched since `idle_since` (the caller looks at their drafts), locked."""
+    statement = (
+        select(Conversation).where(Conversation.updated_at < idle_since).order_by(Conversation.updated_at).limit(limit)
+    )
+    return list(session.scalars(statement.with_for_update(skip_locked=True)))
+
+
 def follow_report(session: Session, ticket: str, contact_id: int) -> Report | None:
     """Add a follower to a report (idempotent). None when the ticket is unknown."""
     report = session.scalar(select(Report).where(Report.ticket == ticket))

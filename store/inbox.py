@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -64,6 +64,15 @@ def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(se
             message.claimed_until = now + lease
             message.attempts += 1
         return messages
+
+
+def recent_from_sender(session: Session, channel: str, sender_hash: str, since) -> int:
+    """How many messages this sender sent since `since` (for rate limiting)."""
+    return session.scalar(
+        select(func.count()).select_from(InboundMessage).where(
+            InboundMessage.channel == channel, InboundMessage.sender_hash == sender_hash, InboundMessage.received_at >= since
+        )
+    ) or 0
 
 
 def finish_inbound(session: Session, message_id: int) -> None:

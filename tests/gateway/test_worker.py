@@ -9,6 +9,7 @@ from bots.chat import CHANNEL, ChatAdapter, payload
 from gateway.worker import Worker
 from store.inbox import record_inbound
 from store.models import ContactIdentity, InboundMessage, OutboundMessage, Report, ReportFollower
+from store.reporters import contact_hash
 
 
 class Phone:
@@ -38,7 +39,7 @@ def say(db, worker, text, session="citizen-1", message_id=None, **location):
     message = payload(session, text, **location)
     if message_id:
         message["message_id"] = message_id
-    record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=session)
+    record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=contact_hash(CHANNEL, session))
     while worker.run_once():
         pass
 
@@ -131,3 +132,32 @@ def test_a_citizen_can_follow_an_existing_report_instead(units_db, worker, phone
         say(units_db, worker, text, session="second")
     assert phone.said[-1].startswith("Anda mengikuti laporan JKT-")
     assert count(units_db, Report) == 1 and count(units_db, ReportFollower) == 2
+
+
+def test_a_flood_gets_one_slow_down_not_a_reply_each(units_db, worker, phone, config):
+    limit = config.conversation.rate_limit_messages
+    for n in range(limit + 5):
+        say(units_db, worker, f"halo {n}", session="flooder")
+    slow = config.message("slow_down", "id")
+    assert phone.said.count(slow) == 1
+    assert len(phone.said) == limit + 1, "answers up to the limit, then one slow-down, then silence"
+
+
+def test_an_abandoned_draft_is_reminded_once_then_expires(units_db, worker, phone, config):
+    from datetime import timedelta
+
+    from gateway.jobs import remind_and_expire
+    from store.types import utcnow
+
+    say(units_db, worker, "lampu jalan mati", session="forgetful")
+    services = worker.services
+    soon = utcnow() + timedelta(minutes=config.conversation.reminder_after_minutes + 1)
+    assert remind_and_expire(services, now=soon) == (1, 0)
+    assert remind_and_expire(services, now=soon) == (0, 0), "one reminder only"
+    later = utcnow() + timedelta(minutes=config.conversation.expire_after_minutes + 1)
+    assert remind_and_expire(services, now=later) == (0, 1)
+    while worker.run_once():
+        pass
+    assert phone.said[-2:] == [config.message("reminder", "id"), config.message("expired", "id")]
+    say(units_db, worker, "kel. Kenari", session="forgetful")
+    assert phone.said[-1] != config.message("ask_confidential", "id"), "the old draft is gone"
