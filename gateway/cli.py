@@ -148,7 +148,13 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
     worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: print(f"bot> {out.text}", flush=True))})
     session = f"terminal-{uuid.uuid4().hex[:8]}"
     print("Lapor Gateway chat: tell the bot about a problem in Jakarta (Ctrl-D to quit).")
-    for line in sys.stdin:
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            print("you> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return 0
         text = line.strip()
         if not text:
             continue
@@ -156,7 +162,6 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
         record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=contact_hash(CHANNEL, session))
         while worker.run_once():
             pass
-    return 0
 
 
 def cmd_worker(config: Config, args: argparse.Namespace) -> int:
