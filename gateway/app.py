@@ -8,7 +8,7 @@ import os
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gateway import health, media, tracking, webhooks
+from gateway import health, media, tracking, webchat, webhooks
 from gateway.channels import build_adapters
 from gateway.config import Config
 from gateway.metrics import Metrics
@@ -50,7 +50,8 @@ def create_app(
     )
     metrics = Metrics(db)
     app.extensions["lapor.metrics"] = metrics
-    for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, webhooks.blueprint, open311_blueprint):
+    for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, webchat.blueprint, webhooks.blueprint,
+                      open311_blueprint):
         app.register_blueprint(blueprint)
     _register_error_handlers(app, metrics)
     return app
