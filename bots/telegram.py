@@ -115,6 +115,18 @@ class TelegramAdapter:
         except TelegramError as error:
             raise PermanentError(f"telegram file: {error}") from None
 
+    def start_polling(self) -> None:
+        """Long-polling mode (no public URL): a webhook and getUpdates exclude each other."""
+        self._loop.run(self.bot.delete_webhook())
+
+    def poll(self, offset: int | None, timeout: int = 0) -> list[dict]:
+        """Updates after `offset` as raw JSON objects, exactly what a webhook would have posted."""
+        try:
+            updates = self._loop.run(self.bot.get_updates(offset=offset, timeout=timeout), timeout=timeout + 30)
+        except (TimedOut, NetworkError) as error:
+            raise RetryableError(f"telegram unreachable: {error}") from None
+        return [update.to_dict() for update in updates]
+
     # -- outbound ---------------------------------------------------------------------------------
 
     def send(self, message: Outgoing) -> str:

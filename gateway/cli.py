@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -80,7 +81,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     if not getattr(args, "no_worker", False):
         from gateway.jobs import start_scheduler
 
-        start_scheduler(app)
+        start_scheduler(app, telegram_polling=os.environ.get("TELEGRAM_MODE", "webhook") == "polling")
     host, port = config.server.host, config.server.port
     log.info("serving on http://%s:%d (public address %s)", host, port, config.server.base_url)
     serve(app, host=host, port=port, threads=config.server.threads, ident="lapor-gateway")

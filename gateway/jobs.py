@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
+from sqlalchemy import Integer
 
 from gateway.worker import Worker
 from store.types import utcnow
@@ -29,12 +30,22 @@ def run_reminders(app_id: int) -> None:
     remind_and_expire(_workers[app_id].services)
 
 
-def start_scheduler(app: Flask, interval_s: float = 0.5) -> BackgroundScheduler:
+def run_telegram_poller(app_id: int) -> None:
+    services = _workers[app_id].services
+    if poll_telegram(services):
+        run_worker(app_id)
+
+
+def start_scheduler(app: Flask, interval_s: float = 0.5, telegram_polling: bool = False) -> BackgroundScheduler:
     services = app.extensions["lapor"]
     _workers[id(app)] = Worker(services, services.adapters)
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(run_worker, "interval", args=[id(app)], id=JOB_ID, seconds=interval_s,
                       max_instances=1, coalesce=True, next_run_time=utcnow())
+    if telegram_polling and "telegram" in services.adapters:
+        services.adapters["telegram"].start_polling()
+        scheduler.add_job(run_telegram_poller, "interval", args=[id(app)], id="telegram-poller", seconds=1,
+                          max_instances=1, coalesce=True)
     scheduler.add_job(run_reminders, "interval", args=[id(app)], id="reminders", minutes=1, max_instances=1, coalesce=True)
     scheduler.start()
 
@@ -83,3 +94,27 @@ def remind_and_expire(services, now=None) -> tuple[int, int]:
             if key == "reminder":
                 conversation.updated_at = updated_at  # a reminder does not restart the clock
     return reminded, expired
+
+
+def poll_telegram(services) -> int:
+    """TELEGRAM_MODE=polling: fetch new updates into the inbox, from where the worker takes them.
+    The offset is the newest update already in the inbox, so a restart neither skips nor repeats."""
+    from sqlalchemy import func, select
+
+    from store.inbox import record_inbound
+    from store.models import InboundMessage
+    from store.reporters import contact_hash
+
+    adapter = services.adapters.get("telegram")
+    if adapter is None:
+        return 0
+    with services.db.transaction() as session:
+        newest = session.scalar(
+            select(func.max(func.cast(InboundMessage.provider_message_id, Integer))).where(InboundMessage.channel == "telegram")
+        )
+    stored = 0
+    for update in adapter.poll(None if newest is None else newest + 1):
+        sender = adapter.sender_of(update)
+        stored += record_inbound(services.db, "telegram", str(update["update_id"]), update,
+                                 contact_hash("telegram", sender) if sender else None)
+    return stored

@@ -195,3 +195,19 @@ def test_a_restart_mid_conversation_loses_nothing(tg, telegram_api, units_db, co
         post(client, update(chat_id=808, text=text))
         drain(worker)
     assert telegram_api.sent()[-1]["text"].startswith("Laporan diterima")
+
+
+def test_long_polling_feeds_the_same_inbox_without_repeats(tg, telegram_api, units_db):
+    from gateway.jobs import poll_telegram
+
+    _client, worker = tg
+    services = worker.services
+    services.adapters["telegram"].start_polling()
+    assert any(name == "deleteWebhook" for name, _ in telegram_api.calls)
+    telegram_api.updates = [update(text="halo", update_id=700), update(chat_id=11, text="halo", update_id=701)]
+    assert poll_telegram(services) == 2
+    assert poll_telegram(services) == 0, "the offset starts after the newest update stored"
+    offsets = [params.get("offset") for name, params in telegram_api.calls if name == "getUpdates"]
+    assert offsets[-1] == "702"
+    drain(worker)
+    assert len(telegram_api.sent()) == 2

@@ -21,7 +21,8 @@ class TelegramStandIn:
         self.calls: list[tuple[str, dict]] = []
         self.failures: list[tuple[int, dict]] = []  # answered, in order, before succeeding again
         self._next_id = 1
-        self.files: dict[str, bytes] = {}  # file_id → bytes, served by getFile + /file/bot<token>/<path>
+        self.files: dict[str, bytes] = {}
+        self.updates: list[dict] = []  # served by getUpdates (offset honoured)  # file_id → bytes, served by getFile + /file/bot<token>/<path>
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -54,6 +55,9 @@ class TelegramStandIn:
                 return self.failures.pop(0)
             if method == "getMe":
                 return 200, {"ok": True, "result": BOT}
+            if method == "getUpdates":
+                offset = int(params.get("offset") or 0)
+                return 200, {"ok": True, "result": [u for u in self.updates if u["update_id"] >= offset]}
             if method in ("setWebhook", "deleteWebhook"):
                 return 200, {"ok": True, "result": True, "description": "Webhook was set"}
             if method == "getFile":
