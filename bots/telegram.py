@@ -115,6 +115,10 @@ class TelegramAdapter:
         except TelegramError as error:
             raise PermanentError(f"telegram file: {error}") from None
 
+    def set_webhook(self, url: str) -> None:
+        """Tell Telegram where to post updates, with the secret it must send back."""
+        self._loop.run(self.bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=["message", "edited_message"]))
+
     def start_polling(self) -> None:
         """Long-polling mode (no public URL): a webhook and getUpdates exclude each other."""
         self._loop.run(self.bot.delete_webhook())

@@ -42,6 +42,11 @@ def start_scheduler(app: Flask, interval_s: float = 0.5, telegram_polling: bool 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(run_worker, "interval", args=[id(app)], id=JOB_ID, seconds=interval_s,
                       max_instances=1, coalesce=True, next_run_time=utcnow())
+    if "telegram" in services.adapters and not telegram_polling and services.config.server.public_base_url:
+        try:
+            services.adapters["telegram"].set_webhook(f"{services.config.server.base_url}/webhooks/telegram")
+        except Exception:  # Telegram unreachable at start: updates wait on its side until it is set
+            log.exception("could not set the Telegram webhook")
     if telegram_polling and "telegram" in services.adapters:
         services.adapters["telegram"].start_polling()
         scheduler.add_job(run_telegram_poller, "interval", args=[id(app)], id="telegram-poller", seconds=1,

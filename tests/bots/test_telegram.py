@@ -211,3 +211,10 @@ def test_long_polling_feeds_the_same_inbox_without_repeats(tg, telegram_api, uni
     assert offsets[-1] == "702"
     drain(worker)
     assert len(telegram_api.sent()) == 2
+
+
+def test_the_webhook_is_registered_with_its_secret(telegram_api):
+    adapter = TelegramAdapter(TOKEN, SECRET, telegram_api.api_base)
+    adapter.set_webhook("https://lapor.example/webhooks/telegram")
+    [params] = [params for name, params in telegram_api.calls if name == "setWebhook"]
+    assert params["url"] == "https://lapor.example/webhooks/telegram" and params["secret_token"] == SECRET
