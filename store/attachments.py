@@ -52,10 +52,10 @@ def save_attachment(
     path = db.attachments_dir / key
     written = _write_once(path, data)
     try:
-        with unit_of_work(session or db) as session:
+        with unit_of_work(session or db) as tx:
             report_id = None
             if report_ticket is not None:
-                report_id = session.scalar(select(Report.id).where(Report.ticket == report_ticket))
+                report_id = tx.scalar(select(Report.id).where(Report.ticket == report_ticket))
                 if report_id is None:
                     raise AttachmentError(f"report {report_ticket} not found")
             attachment = Attachment(
@@ -67,8 +67,8 @@ def save_attachment(
                 storage_key=key,
                 public_token=secrets.token_urlsafe(24),
             )
-            session.add(attachment)
-            session.flush()
+            tx.add(attachment)
+            tx.flush()
         return attachment
     except BaseException:
         if written and session is None and not _referenced(db, digest):

@@ -1,0 +1,195 @@
+"""Load through the whole pipeline of a served gateway: signed SMS webhooks and Telegram updates in,
+replies out to the provider stand-ins.
+
+    .venv/bin/python benchmarks/intake_load.py [--messages 2000] [--rate 200] [--database-url URL]
+
+Starts `run.py serve` (waitress + the in-process worker) on a scratch SQLite file, or on a scratch
+schema of the PostgreSQL server given, with the Telegram and Twilio stand-ins from tests/standins.
+Prints: webhook acknowledgement latency p50/p99, inbound-to-reply latency p50/p95 (the time the
+stand-in received the reply), sustained messages per second end to end, the server's peak memory,
+and — as the ceiling — the same server answering a bare endpoint (/healthz) at the same rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography.fernet import Fernet  # noqa: E402
+
+from store.scratch import scratch_schema  # noqa: E402
+from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
+from tests.standins.twilio_api import TwilioStandIn, twilio_signature  # noqa: E402
+
+TOKEN, SECRET = "4242:bench", "bench-secret"
+SID, AUTH = "AC" + "2" * 32, "bench-auth"
+TEXTS = ["lampu jalan mati udh seminggu", "sampah numpuk depan pasar", "jalan berlubang parah", "got mampet bau",
+         "pohon miring mau tumbang", "parkir liar di trotoar"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+class ReplyClock:
+    """Wraps the stand-ins' request logs to time when each recipient got its first reply."""
+
+    def __init__(self, telegram: TelegramStandIn, twilio: TwilioStandIn):
+        self.first: dict[str, float] = {}
+        self._wrap_telegram(telegram)
+        self._wrap_twilio(twilio)
+
+    def _wrap_telegram(self, standin: TelegramStandIn) -> None:
+        answer = standin._answer
+
+        def timed(method, params):
+            if method == "sendMessage":
+                self.first.setdefault(f"tg:{params.get('chat_id')}", time.monotonic())
+            return answer(method, params)
+
+        standin._answer = timed
+
+    def _wrap_twilio(self, standin: TwilioStandIn) -> None:
+        clock = self
+
+        class Timed(list):
+            def append(self, form):
+                clock.first.setdefault(f"sms:{form.get('To')}", time.monotonic())
+                super().append(form)
+
+        standin.messages = Timed()
+
+
+def start_server(url: str, telegram: TelegramStandIn, twilio: TwilioStandIn, workdir: str):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = {
+        "PATH": os.environ.get("PATH", ""), "PORT": str(port), "DATABASE_URL": url, "PUBLIC_BASE_URL": base,
+        "LAPOR_DATA_KEY": Fernet.generate_key().decode(),
+        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": telegram.api_base,
+        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_FROM_NUMBER": "+62811000000",
+        "TWILIO_API_BASE": twilio.base_url,
+    }
+    log = open(Path(workdir) / "server.log", "w")
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--config", str(ROOT / "config.yaml")],
+                               cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return process, base
+        time.sleep(0.2)
+    raise SystemExit("the gateway did not start; see server.log")
+
+
+def peak_memory_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def request_for(base: str, index: int) -> tuple[urllib.request.Request, str]:
+    text = TEXTS[index % len(TEXTS)]
+    if index % 2:
+        chat = 100_000 + index
+        update = {"update_id": 1_000_000 + index, "message": {"message_id": 1, "date": int(time.time()),
+                  "chat": {"id": chat, "type": "private"}, "text": text}}
+        return urllib.request.Request(base + "/webhooks/telegram", json.dumps(update).encode(), {
+            "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}), f"tg:{chat}"
+    phone = f"+62812{index:07d}"
+    form = {"MessageSid": f"SM{index:032d}", "AccountSid": SID, "From": phone, "To": "+62811000000", "Body": text}
+    signature = twilio_signature(AUTH, base + "/webhooks/twilio/sms", form)
+    return urllib.request.Request(base + "/webhooks/twilio/sms", urllib.parse.urlencode(form).encode(), {
+        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}), f"sms:{phone}"
+
+
+def drive(requests: list, rate: float, workers: int = 32) -> tuple[list[float], dict[str, float]]:
+    """Send at `rate` per second; returns acknowledgement latencies and each recipient's send time."""
+    latencies, sent_at, lock = [], {}, threading.Lock()
+    started = time.monotonic()
+
+    def one(item):
+        index, (request, recipient) = item
+        due = started + index / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        t0 = time.monotonic()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+            assert response.status == 200, response.status
+        with lock:
+            latencies.append(time.monotonic() - t0)
+            if recipient:
+                sent_at[recipient] = t0
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, enumerate(requests)))
+    return latencies, sent_at
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=200, help="offered messages per second")
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    telegram, twilio = TelegramStandIn(TOKEN).start(), TwilioStandIn(SID, AUTH).start()
+    clock = ReplyClock(telegram, twilio)
+    with tempfile.TemporaryDirectory() as workdir, contextlib.ExitStack() as stack:
+        url = args.database_url and str(stack.enter_context(scratch_schema(args.database_url, prefix="load")))
+        url = url or f"sqlite:///{workdir}/load.db"
+        process, base = start_server(url, telegram, twilio, workdir)
+        try:
+            bare = [(urllib.request.Request(base + "/healthz"), None) for _ in range(args.messages)]
+            bare_latencies, _ = drive(bare, args.rate)
+            requests = [request_for(base, i) for i in range(args.messages)]
+            started = time.monotonic()
+            latencies, sent_at = drive(requests, args.rate)
+            deadline = time.monotonic() + 120
+            while len(clock.first) < len(sent_at) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            finished = max(clock.first.values(), default=time.monotonic())
+            replies = [clock.first[r] - sent_at[r] for r in sent_at if r in clock.first]
+            backend = "postgresql" if args.database_url else "sqlite"
+            print(f"backend: {backend}; {args.messages} messages offered at {args.rate:.0f}/s (half SMS, half Telegram)")
+            print(f"bare endpoint (ceiling): ack p50 {pct(bare_latencies, .5):.1f} ms, p99 {pct(bare_latencies, .99):.1f} ms")
+            print(f"webhook ack: p50 {pct(latencies, .5):.1f} ms, p99 {pct(latencies, .99):.1f} ms")
+            print(f"inbound → reply at the stand-in: p50 {pct(replies, .5):.0f} ms, p95 {pct(replies, .95):.0f} ms "
+                  f"({len(replies)}/{len(sent_at)} replied)")
+            print(f"sustained through the pipeline: {len(replies) / (finished - started):.0f} messages/s")
+            print(f"server peak memory (RSS): {peak_memory_mib(process.pid):.0f} MiB")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            telegram.stop()
+            twilio.stop()
+
+
+if __name__ == "__main__":
+    main()
