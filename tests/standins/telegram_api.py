@@ -8,36 +8,28 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.standins.loopback import JsonHandler, LoopbackServer
 
 BOT = {"id": 777000, "is_bot": True, "first_name": "Lapor Jakarta", "username": "LaporJakartaBot",
        "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
 
-class TelegramStandIn:
+class TelegramStandIn(LoopbackServer):
     def __init__(self, token: str):
         self.token = token
         self.calls: list[tuple[str, dict]] = []
         self.failures: list[tuple[int, dict]] = []  # answered, in order, before succeeding again
         self._next_id = 1
-        self.files: dict[str, bytes] = {}
-        self.updates: list[dict] = []  # served by getUpdates (offset honoured)  # file_id → bytes, served by getFile + /file/bot<token>/<path>
+        self.files: dict[str, bytes] = {}  # file_id → bytes, served by getFile + /file/bot<token>/<path>
+        self.updates: list[dict] = []  # served by getUpdates (offset honoured)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def api_base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/bot"
-
-    def start(self) -> TelegramStandIn:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{self.origin}/bot"
 
     def sent(self, method: str = "sendMessage") -> list[dict]:
         return [params for name, params in self.calls if name == method]
@@ -78,7 +70,7 @@ class TelegramStandIn:
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self):
                 self._serve()
 
@@ -91,7 +83,7 @@ class TelegramStandIn:
                 if path.startswith(file_prefix):
                     data = standin.files.get(path[len(file_prefix):].removesuffix(".jpg"))
                     if data is None:
-                        return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                        return self.reply_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                     self.send_response(200)
                     self.send_header("Content-Type", "image/jpeg")
                     self.send_header("Content-Length", str(len(data)))
@@ -99,7 +91,7 @@ class TelegramStandIn:
                     return self.wfile.write(data)
                 prefix = f"/bot{standin.token}/"
                 if not path.startswith(prefix):
-                    return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                    return self.reply_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
                 kind = self.headers.get("Content-Type", "")
@@ -108,17 +100,6 @@ class TelegramStandIn:
                 else:
                     params = {k: v[0] for k, v in parse_qs(raw).items()}
                 status, body = standin._answer(path[len(prefix):], params)
-                self._reply(status, body)
-
-            def _reply(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
+                self.reply_json(status, body)
 
         return Handler

@@ -6,11 +6,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.standins.loopback import JsonHandler, LoopbackServer
 
 
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
@@ -20,25 +19,16 @@ def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
     return base64.b64encode(digest).decode()
 
 
-class TwilioStandIn:
+class TwilioStandIn(LoopbackServer):
     def __init__(self, account_sid: str, auth_token: str):
         self.account_sid, self.auth_token = account_sid, auth_token
         self.messages: list[dict] = []
         self.failures: list[tuple[int, dict]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def start(self) -> TwilioStandIn:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.origin
 
     def fail_next(self, status: int, code: int, message: str) -> None:
         self.failures.append((status, {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}))
@@ -46,35 +36,24 @@ class TwilioStandIn:
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self):
                 path = urlsplit(self.path).path
                 expected = f"/2010-04-01/Accounts/{standin.account_sid}/Messages.json"
                 auth = base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
                 if self.headers.get("Authorization") != f"Basic {auth}":
-                    return self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                    return self.reply_json(401, {"code": 20003, "message": "Authenticate", "status": 401})
                 if path != expected:
-                    return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
+                    return self.reply_json(404, {"code": 20404, "message": "Not found", "status": 404})
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 standin.messages.append(form)
                 if standin.failures:
-                    return self._reply(*standin.failures.pop(0))
+                    return self.reply_json(*standin.failures.pop(0))
                 sid = "SM" + uuid.uuid4().hex
-                self._reply(201, {"sid": sid, "account_sid": standin.account_sid, "to": form.get("To"),
+                self.reply_json(201, {"sid": sid, "account_sid": standin.account_sid, "to": form.get("To"),
                                   "from": form.get("From"), "body": form.get("Body"), "status": "queued",
                                   "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
                                   "uri": f"{expected[:-5]}/{sid}.json"})
-
-            def _reply(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
 
         return Handler
