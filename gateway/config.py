@@ -75,6 +75,7 @@ class ServerConfig(Strict):
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     threads: int = Field(default=8, ge=1, le=256)
+    worker_threads: int = Field(default=1, ge=1, le=64)  # concurrent worker runs inside `serve`
 
     @property
     def base_url(self) -> str:

@@ -40,8 +40,10 @@ def start_scheduler(app: Flask, interval_s: float = 0.5, telegram_polling: bool 
     services = app.extensions["lapor"]
     _workers[id(app)] = Worker(services, services.adapters)
     scheduler = BackgroundScheduler(timezone="UTC")
+    # Several runs may overlap when there is a backlog: claims skip rows another run holds, and a
+    # sender's messages still go one at a time (store.inbox.claim_inbound).
     scheduler.add_job(run_worker, "interval", args=[id(app)], id=JOB_ID, seconds=interval_s,
-                      max_instances=1, coalesce=True, next_run_time=utcnow())
+                      max_instances=services.config.server.worker_threads, coalesce=True, next_run_time=utcnow())
     if "telegram" in services.adapters and not telegram_polling and services.config.server.public_base_url:
         try:
             services.adapters["telegram"].set_webhook(f"{services.config.server.base_url}/webhooks/telegram")
