@@ -23,9 +23,10 @@ def test_chatting_in_the_browser_ends_on_the_tracking_page(start_gateway, browse
         page.wait_for_function("(t) => document.getElementById('log').innerText.includes(t)", arg=expect, timeout=15000)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat.png"))
-    log = page.inner_text("#log")
-    link = re.search(r"(http://\S+/t/JKT-\d{4}-\d{5}\?k=\S+)", log).group(1)
-    page.goto(link.replace("http://127.0.0.1:8080", base) if "127.0.0.1:8080" in link else link)
+    link = page.locator("#log a").last
+    assert re.fullmatch(r"http://\S+/t/JKT-\d{4}-\d{5}\?k=\S+", link.get_attribute("href"))
+    link.click()
+    page.wait_for_load_state()
     assert page.inner_text("h1").startswith("Lacak laporan")
     assert "Menunggu" in page.inner_text(".chip") and "Kelurahan Kenari" in page.content()
     page.screenshot(path=str(SHOTS / "tracking.png"), full_page=True)
