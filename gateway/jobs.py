@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
-from sqlalchemy import Integer
 
 from gateway.worker import Worker
 from store.types import utcnow
@@ -70,7 +69,6 @@ def remind_and_expire(services, now=None) -> tuple[int, int]:
     """Unfinished drafts: one reminder after `reminder_after_minutes`, dropped after `expire_after_minutes`."""
     from gateway.conversation import State
     from store.conversations import save_conversation, stale_conversations
-    from store.models import ContactIdentity
     from store.outbox import queue_outbound
 
     settings, config = services.config.conversation, services.config
@@ -79,7 +77,7 @@ def remind_and_expire(services, now=None) -> tuple[int, int]:
     with services.db.transaction() as session:
         for conversation in stale_conversations(session, now - timedelta(minutes=settings.reminder_after_minutes)):
             state = State.from_dict(conversation.state)
-            contact = session.get(ContactIdentity, conversation.contact_id) if conversation.contact_id else None
+            contact = conversation.contact
             if state.draft is None or contact is None or contact.stopped_at is not None:
                 continue
             idle = now - conversation.updated_at
@@ -106,19 +104,13 @@ def remind_and_expire(services, now=None) -> tuple[int, int]:
 def poll_telegram(services) -> int:
     """TELEGRAM_MODE=polling: fetch new updates into the inbox, from where the worker takes them.
     The offset is the newest update already in the inbox, so a restart neither skips nor repeats."""
-    from sqlalchemy import func, select
-
-    from store.inbox import record_inbound
-    from store.models import InboundMessage
+    from store.inbox import newest_provider_number, record_inbound
     from store.reporters import contact_hash
 
     adapter = services.adapters.get("telegram")
     if adapter is None:
         return 0
-    with services.db.transaction() as session:
-        newest = session.scalar(
-            select(func.max(func.cast(InboundMessage.provider_message_id, Integer))).where(InboundMessage.channel == "telegram")
-        )
+    newest = newest_provider_number(services.db, "telegram")
     stored = 0
     for update in adapter.poll(None if newest is None else newest + 1):
         sender = adapter.sender_of(update)

@@ -10,13 +10,12 @@ import re
 import uuid
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from sqlalchemy import select
 
 from bots.chat import CHANNEL, payload
 from gateway.services import services
 from store.inbox import record_inbound
-from store.models import ContactIdentity, OutboundMessage
-from store.reporters import contact_hash
+from store.outbox import messages_for_contact
+from store.reporters import contact_hash, find_identity
 
 blueprint = Blueprint("webchat", __name__)
 SESSION = re.compile(r"^[a-f0-9]{32}$")
@@ -57,16 +56,8 @@ def replies():
     if not after.isdigit():
         abort(400, "after must be a message number")
     db = services().db
-    with db.transaction() as tx:
-        identity = tx.scalar(select(ContactIdentity.id).where(
-            ContactIdentity.channel == CHANNEL, ContactIdentity.address_hash == contact_hash(CHANNEL, session)))
-        if identity is None:
-            return jsonify(messages=[])
-        rows = tx.scalars(
-            select(OutboundMessage)
-            .where(OutboundMessage.contact_id == identity, OutboundMessage.id > int(after))
-            .order_by(OutboundMessage.id)
-            .limit(50)
-        ).all()
-        messages = [{"id": row.id, "text": row.body, "buttons": (row.extras or {}).get("buttons", [])} for row in rows]
-    return jsonify(messages=messages)
+    identity = find_identity(db, CHANNEL, session)
+    if identity is None:
+        return jsonify(messages=[])
+    rows = messages_for_contact(db, identity.id, after_id=int(after))
+    return jsonify(messages=[{"id": row.id, "text": row.body, "buttons": (row.extras or {}).get("buttons", [])} for row in rows])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bots.base import Adapter, Incoming, Outgoing, PermanentError, RetryableError
@@ -19,12 +18,12 @@ from gateway.conversation import Context, Draft, Outcome, Reply, State, StatusIn
 from gateway.duplicates import likely_duplicates
 from gateway.intake import Submission, submit_report
 from gateway.services import Services
-from store.attachments import AttachmentError, save_attachment
+from store.attachments import AttachmentError, attach_to_report, save_attachment
 from store.conversations import follow_report, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
-from store.models import Attachment, ContactIdentity, Report
+from store.models import ContactIdentity, Report
 from store.outbox import claim_due_outbound, mark_failed, mark_sent, queue_outbound, schedule_retry
-from store.reporters import Contact, contact_hash, find_or_add_reporter
+from store.reporters import Contact, find_or_add_contact
 from store.reports import Actor, NotFound, get_report
 from store.types import utcnow
 
@@ -64,11 +63,8 @@ class Worker:
     def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int) -> None:
         services = self.services
         contact = Contact(incoming.channel, incoming.sender, incoming.sender_name)
-        reporter = find_or_add_reporter(session, [contact])
-        digest = contact_hash(incoming.channel, incoming.sender)
-        identity = session.scalar(
-            select(ContactIdentity).where(ContactIdentity.channel == incoming.channel, ContactIdentity.address_hash == digest)
-        )
+        identity = find_or_add_contact(session, contact)
+        digest = identity.address_hash
         conversation = load_conversation(session, incoming.channel, digest, identity.id)
         state = State.from_dict(conversation.state)
         if self._flooding(session, incoming.channel, digest, inbound_id, identity, state):
@@ -97,7 +93,7 @@ class Worker:
             identity.stopped_at, identity.stop_reason = utcnow(), "citizen asked to stop"
         if outcome.restart_contact:
             identity.stopped_at, identity.stop_reason = None, None
-        reporter.language = state.language
+        identity.reporter.language = state.language
         for number, reply in enumerate(replies):
             if identity.stopped_at is not None and not outcome.stop_contact:
                 break  # a stopped contact gets nothing but the confirmation of the stop
@@ -144,10 +140,7 @@ class Worker:
     def _create(self, session: Session, outcome: Outcome, contact: Contact, identity: ContactIdentity, state: State) -> Reply:
         services, draft = self.services, outcome.create
         report = submit_report(session, services.config, services.normalizer, _submission(draft, contact), services.geocoder)
-        if draft.photos:
-            session.execute(
-                update(Attachment).where(Attachment.id.in_(draft.photos), Attachment.report_id.is_(None)).values(report_id=report.id)
-            )
+        attach_to_report(session, draft.photos, report.id)
         follow_report(session, report.ticket, identity.id)
         state.last_ticket = report.ticket
         unit = report.assigned_unit.name if report.assigned_unit else services.config.message("unit_triage", state.language)

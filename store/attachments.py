@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from store.db import Database, unit_of_work
@@ -74,6 +74,16 @@ def save_attachment(
         if written and session is None and not _referenced(db, digest):
             path.unlink(missing_ok=True)
         raise
+
+
+def attach_to_report(session: Session, attachment_ids: list[int], report_id: int) -> None:
+    """Give a new report the photos sent before it existed (never ones already another report's)."""
+    if attachment_ids:
+        session.execute(
+            update(Attachment)
+            .where(Attachment.id.in_(attachment_ids), Attachment.report_id.is_(None))
+            .values(report_id=report_id)
+        )
 
 
 def find_attachment_by_token(db: Database, token: str) -> Attachment | None:

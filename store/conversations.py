@@ -48,5 +48,3 @@ def follow_report(session: Session, ticket: str, contact_id: int) -> Report | No
     return report
 
 
-def followers(session: Session, report_id: int) -> list[int]:
-    return list(session.scalars(select(ReportFollower.contact_id).where(ReportFollower.report_id == report_id)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Integer, and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -64,6 +64,14 @@ def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(se
             message.claimed_until = now + lease
             message.attempts += 1
         return messages
+
+
+def newest_provider_number(db: Database, channel: str) -> int | None:
+    """The highest numeric provider id stored for a channel (Telegram update_id: the polling offset)."""
+    with db.transaction() as session:
+        return session.scalar(
+            select(func.max(func.cast(InboundMessage.provider_message_id, Integer))).where(InboundMessage.channel == channel)
+        )
 
 
 def recent_from_sender(session: Session, channel: str, sender_hash: str, since) -> int:

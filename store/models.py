@@ -292,6 +292,8 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
+    contact: Mapped[ContactIdentity | None] = relationship()
+
     __table_args__ = (UniqueConstraint("channel", "sender_hash", name="uq_conversations_channel_sender"),)
 
 

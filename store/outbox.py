@@ -106,6 +106,17 @@ def mark_failed(db: Database, message_id: int, error: str, stop_contact: bool = 
             contact.stopped_at, contact.stop_reason = utcnow(), error[:200]
 
 
+def messages_for_contact(db: Database, contact_id: int, after_id: int = 0, limit: int = 50) -> list[OutboundMessage]:
+    """What was queued for one contact after a given message, oldest first (the web chat polls this)."""
+    with db.transaction() as session:
+        return list(session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.contact_id == contact_id, OutboundMessage.id > after_id)
+            .order_by(OutboundMessage.id)
+            .limit(limit)
+        ))
+
+
 def record_delivery(db: Database, channel: str, provider_message_id: str, delivered: bool, error: str | None = None) -> bool:
     """A provider's status callback: delivered or failed. False when the id is unknown."""
     with db.transaction() as session:

@@ -28,6 +28,15 @@ def contact_hash(contact_channel: str, address: str) -> str:
 
 def find_or_add_reporter(session: Session, contacts: list[Contact]) -> Reporter:
     """The reporter owning any of these contacts (created on first sight); unknown ones are added."""
+    return _find_or_add(session, contacts)[0]
+
+
+def find_or_add_contact(session: Session, contact: Contact) -> ContactIdentity:
+    """The identity for one channel address (and its reporter), created on first contact."""
+    return _find_or_add(session, [contact])[1][0]
+
+
+def _find_or_add(session: Session, contacts: list[Contact]) -> tuple[Reporter, list[ContactIdentity]]:
     if not contacts:
         raise ValueError("a reporter needs at least one contact")
     found = [(contact, _identity(session, contact)) for contact in contacts]
@@ -38,18 +47,19 @@ def find_or_add_reporter(session: Session, contacts: list[Contact]) -> Reporter:
         session.add(reporter)
     elif first.name and not reporter.name:
         reporter.name = first.name
+    identities = []
     for contact, identity in found:
         if identity is None:
-            session.add(
-                ContactIdentity(
-                    reporter=reporter,
-                    channel=contact.channel,
-                    address=contact.address.strip(),
-                    address_hash=contact_hash(contact.channel, contact.address),
-                )
+            identity = ContactIdentity(
+                reporter=reporter,
+                channel=contact.channel,
+                address=contact.address.strip(),
+                address_hash=contact_hash(contact.channel, contact.address),
             )
+            session.add(identity)
+        identities.append(identity)
     session.flush()
-    return reporter
+    return reporter, identities
 
 
 def _identity(session: Session, contact: Contact) -> ContactIdentity | None:
