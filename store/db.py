@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -77,6 +78,16 @@ def unit_of_work(target: Database | Session) -> Iterator[Session]:
     else:
         with target.transaction() as session:
             yield session
+
+
+def claim_rows(db: Database, statement, status: str, until: datetime) -> list:
+    """Run a `FOR UPDATE SKIP LOCKED` select and lease what it found: status, lease end, one more attempt."""
+    with db.transaction() as session:
+        rows = list(session.scalars(statement))
+        for row in rows:
+            row.status, row.claimed_until = status, until
+            row.attempts += 1
+        return rows
 
 
 def _create_engine(url: URL) -> Engine:

@@ -14,7 +14,7 @@ from sqlalchemy import Integer, and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from store.db import Database
+from store.db import Database, claim_rows
 from store.models import InboundMessage
 from store.types import utcnow
 
@@ -57,13 +57,7 @@ def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(se
         .limit(limit)
         .with_for_update(skip_locked=True, of=InboundMessage)
     )
-    with db.transaction() as session:
-        messages = list(session.scalars(statement))
-        for message in messages:
-            message.status = "processing"
-            message.claimed_until = now + lease
-            message.attempts += 1
-        return messages
+    return claim_rows(db, statement, "processing", now + lease)
 
 
 def newest_provider_number(db: Database, channel: str) -> int | None:

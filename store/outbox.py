@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.db import Database
+from store.db import Database, claim_rows
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
@@ -67,13 +67,7 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    with db.transaction() as session:
-        messages = list(session.scalars(statement))
-        for message in messages:
-            message.status = "sending"
-            message.claimed_until = now + lease
-            message.attempts += 1
-        return messages
+    return claim_rows(db, statement, "sending", now + lease)
 
 
 def mark_sent(db: Database, message_id: int, provider_message_id: str) -> None:
