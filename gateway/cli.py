@@ -71,12 +71,8 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.normalizing import build_normalizer
 
-    db = open_database(config)
-    db.migrate()
-    wilayah = Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
-    if count_units(db) == 0:
-        result = import_units(db, unit_specs(config, wilayah))
-        log.info("first start: imported %d units", result.created)
+    wilayah = load_wilayah(config)
+    db = _ready_database(config, wilayah)
     app = create_app(config, db, wilayah, normalizer=build_normalizer(config, wilayah))
     if not getattr(args, "no_worker", False):
         from gateway.jobs import start_scheduler
@@ -144,8 +140,9 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
     from store.inbox import record_inbound
     from store.reporters import contact_hash
 
-    db = _ready_database(config)
-    app = create_app(config, db)
+    wilayah = load_wilayah(config)
+    app = create_app(config, _ready_database(config, wilayah), wilayah)
+    db = app.extensions["lapor"].db
     worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: print(f"bot> {out.text}", flush=True))})
     session = f"terminal-{uuid.uuid4().hex[:8]}"
     print("Lapor Gateway chat: tell the bot about a problem in Jakarta (Ctrl-D to quit).")
@@ -170,8 +167,8 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.worker import Worker
 
-    db = _ready_database(config)
-    app = create_app(config, db)
+    wilayah = load_wilayah(config)
+    app = create_app(config, _ready_database(config, wilayah), wilayah)
     worker = Worker(app.extensions["lapor"], app.extensions["lapor"].adapters)
     log.info("worker started")
     while True:
@@ -179,11 +176,17 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
             time.sleep(args.idle_seconds)
 
 
-def _ready_database(config: Config) -> Database:
+def load_wilayah(config: Config) -> Wilayah:
+    return Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
+
+
+def _ready_database(config: Config, wilayah: Wilayah) -> Database:
+    """Migrated, with the units loaded on first start."""
     db = open_database(config)
     db.migrate()
     if count_units(db) == 0:
-        import_units(db, unit_specs(config, Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)))
+        result = import_units(db, unit_specs(config, wilayah))
+        log.info("first start: imported %d units", result.created)
     return db
 
 

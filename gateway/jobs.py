@@ -15,33 +15,29 @@ from store.types import utcnow
 
 log = logging.getLogger(__name__)
 JOB_ID = "worker"
-_workers: dict[int, Worker] = {}
 
 
-def run_worker(app_id: int) -> None:
-    """Module-level so the job is importable, as APScheduler wants."""
-    worker = _workers[app_id]
+def run_worker(worker: Worker) -> None:
     while worker.run_once():
         pass
 
 
-def run_reminders(app_id: int) -> None:
-    remind_and_expire(_workers[app_id].services)
+def run_reminders(worker: Worker) -> None:
+    remind_and_expire(worker.services)
 
 
-def run_telegram_poller(app_id: int) -> None:
-    services = _workers[app_id].services
-    if poll_telegram(services):
-        run_worker(app_id)
+def run_telegram_poller(worker: Worker) -> None:
+    if poll_telegram(worker.services):
+        run_worker(worker)
 
 
 def start_scheduler(app: Flask, interval_s: float = 0.5, telegram_polling: bool = False) -> BackgroundScheduler:
     services = app.extensions["lapor"]
-    _workers[id(app)] = Worker(services, services.adapters)
+    worker = Worker(services, services.adapters)  # jobs live in memory, so they may take the worker itself
     scheduler = BackgroundScheduler(timezone="UTC")
     # Several runs may overlap when there is a backlog: claims skip rows another run holds, and a
     # sender's messages still go one at a time (store.inbox.claim_inbound).
-    scheduler.add_job(run_worker, "interval", args=[id(app)], id=JOB_ID, seconds=interval_s,
+    scheduler.add_job(run_worker, "interval", args=[worker], id=JOB_ID, seconds=interval_s,
                       max_instances=services.config.server.worker_threads, coalesce=True, next_run_time=utcnow())
     if "telegram" in services.adapters and not telegram_polling and services.config.server.public_base_url:
         try:
@@ -50,9 +46,9 @@ def start_scheduler(app: Flask, interval_s: float = 0.5, telegram_polling: bool 
             log.exception("could not set the Telegram webhook")
     if telegram_polling and "telegram" in services.adapters:
         services.adapters["telegram"].start_polling()
-        scheduler.add_job(run_telegram_poller, "interval", args=[id(app)], id="telegram-poller", seconds=1,
+        scheduler.add_job(run_telegram_poller, "interval", args=[worker], id="telegram-poller", seconds=1,
                           max_instances=1, coalesce=True)
-    scheduler.add_job(run_reminders, "interval", args=[id(app)], id="reminders", minutes=1, max_instances=1, coalesce=True)
+    scheduler.add_job(run_reminders, "interval", args=[worker], id="reminders", minutes=1, max_instances=1, coalesce=True)
     scheduler.start()
 
     def wake() -> None:

@@ -27,3 +27,10 @@ class Services:
 
 def services() -> Services:
     return current_app.extensions["lapor"]
+
+
+def wake_worker() -> None:
+    """A message just landed in the inbox: run the in-process worker now, not at its next tick."""
+    wake = current_app.extensions.get("lapor.wake")
+    if wake:
+        wake()

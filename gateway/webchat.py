@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 
 from bots.chat import CHANNEL, payload
-from gateway.services import services
+from gateway.services import services, wake_worker
 from store.inbox import record_inbound
 from store.outbox import messages_for_contact
 from store.reporters import contact_hash, find_identity
@@ -41,9 +41,7 @@ def post_message():
         abort(400, f"text must be 1 to {MAX_TEXT} characters")
     message = payload(session, text.strip())
     record_inbound(services().db, CHANNEL, message["message_id"], message, contact_hash(CHANNEL, session))
-    wake = current_app.extensions.get("lapor.wake")
-    if wake:
-        wake()
+    wake_worker()
     return jsonify(accepted=True), 202
 
 

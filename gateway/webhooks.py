@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
-from gateway.services import services
+from gateway.services import services, wake_worker
 from store.inbox import record_inbound
 from store.outbox import record_delivery
 from store.reporters import contact_hash
@@ -27,7 +27,7 @@ def telegram():
         services().db, "telegram", str(payload["update_id"]), payload,
         contact_hash("telegram", sender) if sender else None,
     )
-    _wake()
+    wake_worker()
     return jsonify({})
 
 
@@ -37,7 +37,7 @@ def twilio_sms():
     if not form.get("MessageSid") or not form.get("From"):
         abort(400, "expected a Twilio message: MessageSid and From")
     record_inbound(services().db, "sms", form["MessageSid"], form, contact_hash("sms", form["From"]))
-    _wake()
+    wake_worker()
     return Response("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>", content_type="text/xml")
 
 
@@ -62,9 +62,3 @@ def _signed_twilio():
     if not adapter.verify(url, dict(request.headers), form, b""):
         abort(403, "Twilio signature missing or wrong")
     return adapter, form
-
-
-def _wake() -> None:
-    wake = current_app.extensions.get("lapor.wake")
-    if wake:
-        wake()
