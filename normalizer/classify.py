@@ -56,6 +56,8 @@ class Classifier:
             for phrase in rule.negative:
                 self.negatives.add(phrase, rule.code)
         cues = yaml.safe_load(cues_path.read_text(encoding="utf-8"))
+        # Area names that are everyday words; the gazetteer wants them (read here, with the other cues).
+        self.place_words = {w.lower() for w in cues.get("place_words_needing_context", [])}
         self.cues = PhraseIndex(self.vocabulary, slang)
         for group in ("question", "suggestion", "complaint", "urgent"):
             for strength in ("strong", "weak", "flood_depth"):

@@ -8,7 +8,7 @@ from pathlib import Path
 from normalizer.classify import CategoryRule, Classifier, Scored
 from normalizer.clean import clean_description, make_title
 from normalizer.gazetteer import Gazetteer
-from normalizer.lexicon import COMMON
+from normalizer.lexicon import COMMON, canonical_words
 from normalizer.location import LocationResult, Locator, valid_point
 from normalizer.model import CategoryModel
 from normalizer.redact import find_personal_data
@@ -73,7 +73,7 @@ class Normalizer:
     ):
         self.slang = load_slang(data_dir / "slang.csv")
         self.classifier = Classifier(rules, self.slang, data_dir / "cues.yaml")
-        guarded = set(COMMON) | self.classifier.vocabulary.words | set(self.slang.values()) | _guarded_words(data_dir)
+        guarded = set(COMMON) | self.classifier.vocabulary.words | set(self.slang.values()) | self.classifier.place_words
         self.gazetteer = Gazetteer(wilayah, self.slang, guarded, data_dir)
         ordinary = set(COMMON) | self.classifier.vocabulary.words | set(self.slang) | set(self.slang.values())
         self.locator = Locator(wilayah, self.gazetteer, ordinary)
@@ -83,7 +83,7 @@ class Normalizer:
 
     def words(self, text: str) -> list[str]:
         """The message's words as the classifier sees them (slang expanded, stems, spelling)."""
-        return [self.classifier.vocabulary.canonical(t.text) for t in tokenize(text, self.slang)]
+        return canonical_words(tokenize(text, self.slang), self.classifier.vocabulary)
 
     def normalize(self, text: str, lat: float | None = None, lon: float | None = None, *, has_photo: bool = False,
                   known_names: tuple[str, ...] = ()) -> NormalizedReport:
@@ -94,7 +94,7 @@ class Normalizer:
         tokens = tokenize(text, self.slang)
         location, mentions = self.locator.locate(text, tokens, lat, lon)
         masked = {i for m in mentions if m.end - m.start > 1 for i in range(m.start, m.end)}
-        words = [self.classifier.vocabulary.canonical(t.text) for t in tokens]
+        words = canonical_words(tokens, self.classifier.vocabulary)
         category_matches, cues = self.classifier.match(words, masked)
         category, others = self.classifier.category(category_matches)
         category_score = sum(m.weight for m in category_matches if m.label == category.value)
@@ -162,9 +162,3 @@ class Normalizer:
             missing.append("photo")
         return missing
 
-
-def _guarded_words(data_dir: Path) -> set[str]:
-    import yaml
-
-    cues = yaml.safe_load((data_dir / "cues.yaml").read_text(encoding="utf-8"))
-    return {w.lower() for w in cues.get("place_words_needing_context", [])}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from normalizer.lexicon import Vocabulary, phrase_tokens
+from normalizer.lexicon import Vocabulary, canonical_words, phrase_tokens
 from normalizer.text import DATA, Token
 from normalizer.wilayah import Wilayah
 
@@ -87,10 +87,11 @@ class Gazetteer:
         self._joined: dict[str, tuple[str, ...]] = {}
         self._first_words: set[str] = set()
         self.places: list[Place] = []
+        self._by_key: dict[str, Place] = {}
         self._add_areas(guarded_words)
         self._add_partial_names(guarded_words)
         province = Place("31", "DKI Jakarta", "province", None, None)
-        self.places.append(province)
+        self._add_place(province)
         for variant in ("jakarta", "dki", "dki jakarta", "jkt", "ibukota", "ibu kota jakarta", "pemprov dki"):
             self._index(variant, province)
         self._add_table(data_dir / "landmarks.csv", outside=False)
@@ -117,9 +118,13 @@ class Gazetteer:
                     variants.add("".join(base))
             single_common = len(base) == 1 and base[0] in guarded_words
             place = Place(area.code, name, area.level, lat, lon, kelurahan, kecamatan, kota, guarded=single_common)
-            self.places.append(place)
+            self._add_place(place)
             for variant in variants:
                 self._index(variant, place)
+
+    def _add_place(self, place: Place) -> None:
+        self.places.append(place)
+        self._by_key.setdefault(place.key, place)
 
     def _add_partial_names(self, guarded_words: set[str]) -> None:
         """'Sunter' (Sunter Agung, Sunter Jaya), 'Pejaten', 'Cipete': a name people shorten. It stands
@@ -165,7 +170,7 @@ class Gazetteer:
                         f"landmark:{name.lower()}", name, row.get("kind", "landmark").strip() or "landmark", lat, lon,
                         code, area.kecamatan_code if area else None, area.kota_code if area else None,
                     )
-                self.places.append(place)
+                self._add_place(place)
                 for variant in [name, *(a for a in (row.get("aliases") or "").split("|") if a.strip())]:
                     self._index(" ".join(phrase_tokens(variant, self.slang)), place)
 
@@ -185,7 +190,7 @@ class Gazetteer:
     # -- matching -------------------------------------------------------------------------------
 
     def find_places(self, tokens: list[Token]) -> list[Mention]:
-        words = [self.vocabulary.canonical(t.text) for t in tokens]
+        words = canonical_words(tokens, self.vocabulary)
         mentions: list[Mention] = []
         index = 0
         while index < len(words):
@@ -236,7 +241,7 @@ class Gazetteer:
         return None
 
     def by_code(self, code: str) -> Place | None:
-        return next((p for p in self.places if p.key == code), None)
+        return self._by_key.get(code)
 
 
 def _abbreviated(words: tuple[str, ...]) -> set[str]:
