@@ -199,9 +199,7 @@ def _first_message(state: State, turn: Turn, context: Context, outcome: Outcome)
         outcome.replies.append(_say(state, context, "out_of_area", place=location.outside_place or "?"))
         return outcome
     draft = Draft(texts=[text] if text else [], photos=list(turn.photos), urgency=result.urgency, type=result.type)
-    if result.category and result.category != "lainnya":
-        draft.category = result.category
-        draft.category_sure = result.category_confidence >= context.config.normalizer.category_confidence_threshold
+    _take_category(draft, result, context)
     _take_location(draft, location, state.language)
     draft.confidential = _confidentiality(text)
     state.draft = draft
@@ -265,10 +263,17 @@ def _merge(state: State, turn: Turn, context: Context, outcome: Outcome) -> None
         if not answered or len(text.split()) > 3:
             draft.texts.append(text)
             if not draft.category_sure:
-                result = context.normalizer.normalize(draft.description)
-                if result.category and result.category != "lainnya":
-                    draft.category = result.category
-                    draft.category_sure = result.category_confidence >= context.config.normalizer.category_confidence_threshold
+                _take_category(draft, context.normalizer.normalize(draft.description), context)
+
+
+def _take_category(draft: Draft, result, context: Context) -> None:
+    """A specific category the normalizer found ('lainnya' is no answer), and whether it is sure."""
+    if result.category and result.category != "lainnya":
+        draft.category, draft.category_sure = result.category, _sure(result, context)
+
+
+def _sure(result, context: Context) -> bool:
+    return result.category_confidence >= context.config.normalizer.category_confidence_threshold
 
 
 def _confidentiality(text: str) -> bool | None:
@@ -313,7 +318,7 @@ def _category_answer(text: str, context: Context) -> str | None:
         if lowered in (category.code, category.name.id.lower(), category.name.en.lower()):
             return category.code
     result = context.normalizer.normalize(text)
-    return result.category if result.category_confidence >= 0.5 else None
+    return result.category if _sure(result, context) else None
 
 
 def _next_question(state: State, context: Context, outcome: Outcome) -> Outcome:
