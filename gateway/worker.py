@@ -21,7 +21,7 @@ from gateway.services import Services
 from store.attachments import AttachmentError, attach_to_report, save_attachment
 from store.conversations import follow_report, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
-from store.models import ContactIdentity, Report
+from store.models import ContactIdentity, OutboundMessage, Report
 from store.outbox import claim_due_outbound, mark_failed, mark_sent, queue_outbound, schedule_retry
 from store.reporters import Contact, find_or_add_contact
 from store.reports import Actor, NotFound, get_report
@@ -181,16 +181,8 @@ class Worker:
             if adapter is None:
                 schedule_retry(db, message.id, f"no adapter for channel {message.channel}")
                 continue
-            extras = message.extras or {}
-            outgoing = Outgoing(
-                channel=message.channel,
-                recipient=message.recipient,
-                text=message.body,
-                buttons=tuple(tuple(row) for row in extras.get("buttons", [])),
-                request_location=bool(extras.get("request_location")),
-            )
             try:
-                provider_id = adapter.send(outgoing)
+                provider_id = adapter.send(outgoing_from(message))
             except RetryableError as error:
                 schedule_retry(db, message.id, str(error), error.retry_after)
             except PermanentError as error:
@@ -202,6 +194,18 @@ class Worker:
                 mark_sent(db, message.id, provider_id)
                 sent += 1
         return sent
+
+
+def outgoing_from(message: OutboundMessage) -> Outgoing:
+    """What an adapter sends, rebuilt from an outbox row (extras carry buttons and the like)."""
+    extras = message.extras or {}
+    return Outgoing(
+        channel=message.channel,
+        recipient=message.recipient,
+        text=message.body,
+        buttons=tuple(tuple(row) for row in extras.get("buttons", [])),
+        request_location=bool(extras.get("request_location")),
+    )
 
 
 def _submission(draft: Draft, contact: Contact) -> Submission:
