@@ -35,6 +35,8 @@ class Incoming:
     longitude: float | None = None
     media: tuple[Media, ...] = ()
     sender_name: str | None = None
+    choice: str | None = None  # the data of a pressed button (Telegram callback_data), never typed text
+    acknowledge: str | None = None  # what the first reply must acknowledge (Telegram: the callback query id)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,8 +45,10 @@ class Outgoing:
     channel: str
     recipient: str
     text: str
-    buttons: tuple[tuple[str, ...], ...] = ()
+    buttons: tuple[tuple[str, ...], ...] = ()  # reply keyboard: pressing one sends its label as text
     request_location: bool = False
+    choices: tuple[tuple[tuple[str, str], ...], ...] = ()  # inline buttons, rows of (label, data sent back as a choice)
+    acknowledges: str | None = None  # the press this reply answers (Telegram: answerCallbackQuery first)
     media_urls: tuple[str, ...] = ()
 
 

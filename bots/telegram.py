@@ -11,12 +11,23 @@ Sample update (what the inbox stores):
      "text": "lampu jalan mati"}}
 A shared location arrives as "location": {"latitude": -6.17, "longitude": 106.82}; live locations as
 "edited_message"; photos as "photo": [{"file_id": …, "width": …}, …] with an optional "caption".
+A pressed inline button arrives as its own update:
+    {"update_id": 10002, "callback_query": {"id": "4382…", "from": {…}, "chat_instance": "-59…",
+     "data": "jalan", "message": {"message_id": 6, "date": …, "chat": {"id": 4242, "type": "private"}, …}}}
+
+Inline buttons (the category question) send their data back as a callback query, parsed into an
+`Incoming` whose `choice` is that data and whose `acknowledge` is the query id. Telegram clients
+show a spinner on the button until the bot calls answerCallbackQuery, so the first reply to a press
+carries `acknowledges` and `send` answers the query just before sending it. The answer thus goes
+through the outbox like every reply (nothing is sent from inside the inbox transaction) and is best
+effort: a query is only answerable for a few seconds, and a retried reply finds it answered already.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import os
 import threading
 import warnings
@@ -24,13 +35,23 @@ from typing import Any
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22: durations as timedelta now, as in its next major version
 
-from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update  # noqa: E402
+from telegram import (  # noqa: E402
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
 
 from bots.base import Capabilities, Incoming, Media, Outgoing, PermanentError, RetryableError  # noqa: E402
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]  # for setWebhook and getUpdates alike
+log = logging.getLogger(__name__)
 
 
 class _Loop:
@@ -64,6 +85,8 @@ class TelegramAdapter:
     def parse(self, payload: Any) -> list[Incoming]:
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
             raise ValueError("a Telegram update is a JSON object with an integer update_id")
+        if "callback_query" in payload:
+            return self._pressed(payload)
         if not any(key in payload for key in ("message", "edited_message")):
             return []  # other update kinds (polls, channel posts…) are not for us
         update = Update.de_json(payload, self.bot)
@@ -84,6 +107,24 @@ class TelegramAdapter:
                 longitude=location.longitude if location else None,
                 media=photos,
                 sender_name=user.first_name if user else None,
+                raw=payload,
+            )
+        ]
+
+    def _pressed(self, payload: dict) -> list[Incoming]:
+        """A pressed inline button: its data becomes the citizen's choice, its id what the reply answers."""
+        update = Update.de_json(payload, self.bot)
+        query, chat = update.callback_query, update.effective_chat
+        if chat is None:
+            return []  # a button under an inline-mode message, which this bot never sends
+        return [
+            Incoming(
+                channel=CHANNEL,
+                provider_message_id=str(update.update_id),
+                sender=str(chat.id),
+                choice=query.data or "",  # a game button has no data: an unknown choice
+                acknowledge=query.id,
+                sender_name=query.from_user.first_name if query.from_user else None,
                 raw=payload,
             )
         ]
@@ -117,7 +158,7 @@ class TelegramAdapter:
 
     def set_webhook(self, url: str) -> None:
         """Tell Telegram where to post updates, with the secret it must send back."""
-        self._loop.run(self.bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=["message", "edited_message"]))
+        self._loop.run(self.bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES))
 
     def start_polling(self) -> None:
         """Long-polling mode (no public URL): a webhook and getUpdates exclude each other."""
@@ -126,7 +167,9 @@ class TelegramAdapter:
     def poll(self, offset: int | None, timeout: int = 0) -> list[dict]:
         """Updates after `offset` as raw JSON objects, exactly what a webhook would have posted."""
         try:
-            updates = self._loop.run(self.bot.get_updates(offset=offset, timeout=timeout), timeout=timeout + 30)
+            updates = self._loop.run(
+                self.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES), timeout=timeout + 30
+            )
         except (TimedOut, NetworkError) as error:
             raise RetryableError(f"telegram unreachable: {error}") from None
         return [update.to_dict() for update in updates]
@@ -134,6 +177,8 @@ class TelegramAdapter:
     # -- outbound ---------------------------------------------------------------------------------
 
     def send(self, message: Outgoing) -> str:
+        if message.acknowledges:
+            self._answer(message.acknowledges)
         try:
             sent = self._loop.run(self.bot.send_message(
                 chat_id=message.recipient, text=message.text[: self.capabilities.max_length],
@@ -151,11 +196,22 @@ class TelegramAdapter:
             raise RetryableError(f"telegram error: {error}") from None
         return str(sent.message_id)
 
+    def _answer(self, query_id: str) -> None:
+        """Stop the spinner on a pressed button. Best effort: an expired or already answered query is
+        refused by Telegram, and the reply must go out all the same."""
+        try:
+            self._loop.run(self.bot.answer_callback_query(query_id))
+        except TelegramError as error:
+            log.info("callback query not answered: %s", error)
+
 
 def _keyboard(message: Outgoing):
-    if message.request_location:
+    if message.request_location:  # only a reply keyboard can ask for the location
         rows = [[KeyboardButton(message.buttons[0][0] if message.buttons else "📍", request_location=True)]]
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    if message.choices:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                                     for row in message.choices])
     if message.buttons:
         rows = [[KeyboardButton(label) for label in row] for row in message.buttons]
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)

@@ -122,7 +122,7 @@ class Keywords(Strict):
 
 
 class CategoryConfig(Strict):
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)  # also a Telegram button's callback_data (≤ 64 bytes)
     name: Text
     description: Text
     group: str

@@ -6,6 +6,10 @@ The worker applies that outcome in one transaction. What is still missing decide
 question: location, then category (when unsure), then confidentiality, then a likely duplicate,
 then a confirmation. Answers may come in any order and over several messages; commands (status,
 cancel, help, stop) work at any point. Wording comes from `config.yaml` `messages`.
+
+On channels with buttons the category question offers inline choices (label, category code): a
+press comes back as `Turn.choice`, kept apart from typed text, so a stale or unknown press is
+answered by asking the pending question again and never ends up in the description.
 """
 
 from __future__ import annotations
@@ -81,13 +85,15 @@ class Turn:
     latitude: float | None = None
     longitude: float | None = None
     photos: tuple[int, ...] = ()  # attachment ids already stored
+    choice: str | None = None  # the data of a pressed inline button, instead of text
 
 
 @dataclass(frozen=True)
 class Reply:
     text: str
-    buttons: tuple[tuple[str, ...], ...] = ()
+    buttons: tuple[tuple[str, ...], ...] = ()  # answers the citizen can tap to send as text
     request_location: bool = False
+    choices: tuple[tuple[tuple[str, str], ...], ...] = ()  # inline buttons: rows of (label, data sent back)
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,8 @@ def handle(state: State, turn: Turn, context: Context) -> Outcome:
     state.reminded = False
     if len(text.split()) >= 3:
         state.language = detect_language(text)
+    if turn.choice is not None:
+        return _chosen(state, turn.choice, context)
     command = _command(text)
     if command:
         return command(state, text, context)
@@ -209,6 +217,18 @@ def _first_message(state: State, turn: Turn, context: Context, outcome: Outcome)
         outcome.create, outcome.created_message = draft, "emergency"
         state.draft, state.awaiting = None, None
         return outcome
+    return _next_question(state, context, outcome)
+
+
+def _chosen(state: State, choice: str, context: Context) -> Outcome:
+    """A pressed button: a category sets the draft's category; anything else (an old keyboard, data
+    no button of ours carries) just asks the pending question again."""
+    outcome = Outcome(state)
+    if state.draft is None:
+        outcome.replies.append(_say(state, context, "welcome"))
+        return outcome
+    if context.config.category(choice) is not None:
+        state.draft.category, state.draft.category_sure = choice, True
     return _next_question(state, context, outcome)
 
 
@@ -335,9 +355,9 @@ def _next_question(state: State, context: Context, outcome: Outcome) -> Outcome:
         state.awaiting = "category"
         categories = context.config.categories
         if context.channel_buttons:
-            names = [c.name.get(language) for c in categories]
-            rows = tuple(tuple(names[i : i + 2]) for i in range(0, len(names), 2))
-            outcome.replies.append(Reply(context.config.message("ask_category", language, choices=""), rows))
+            choices = [(c.name.get(language), c.code) for c in categories]
+            rows = tuple(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2))
+            outcome.replies.append(Reply(context.config.message("ask_category", language, choices="").strip(), choices=rows))
         else:
             choices = ", ".join(f"{i}={_short(c.name.get(language))}" for i, c in enumerate(numbered_categories(context.config), 1))
             outcome.replies.append(_say(state, context, "ask_category", choices=choices))

@@ -77,7 +77,8 @@ class Worker:
             report_status=lambda ticket, language: self._status(session, ticket, language),
         )
         photos, rejected = self._store_photos(session, adapter, incoming)
-        turn = Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude, photos=photos)
+        turn = Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude, photos=photos,
+                    choice=incoming.choice)
         outcome = handle(state, turn, context)
         replies = [Reply(services.config.message("photo_rejected", state.language, reason=reason)) for reason in rejected]
         replies += outcome.replies
@@ -104,7 +105,7 @@ class Worker:
                 body=reply.text,
                 idempotency_key=f"in:{inbound_id}:{incoming.provider_message_id}:{number}",
                 contact_id=identity.id,
-                extras={"buttons": [list(row) for row in reply.buttons], "request_location": reply.request_location},
+                extras=_extras(reply, incoming.acknowledge if number == 0 else None),
             )
         save_conversation(session, conversation, state.to_dict())
 
@@ -205,7 +206,19 @@ def outgoing_from(message: OutboundMessage) -> Outgoing:
         text=message.body,
         buttons=tuple(tuple(row) for row in extras.get("buttons", [])),
         request_location=bool(extras.get("request_location")),
+        choices=tuple(tuple((label, data) for label, data in row) for row in extras.get("choices", [])),
+        acknowledges=extras.get("acknowledges"),
     )
+
+
+def _extras(reply: Reply, acknowledges: str | None) -> dict:
+    """How a reply is shown, stored with its outbox row; `acknowledges` goes with the first reply to a press."""
+    extras = {"buttons": [list(row) for row in reply.buttons], "request_location": reply.request_location}
+    if reply.choices:
+        extras["choices"] = [[list(choice) for choice in row] for row in reply.choices]
+    if acknowledges:
+        extras["acknowledges"] = acknowledges
+    return extras
 
 
 def _submission(draft: Draft, contact: Contact) -> Submission:

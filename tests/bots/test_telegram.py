@@ -45,6 +45,16 @@ def update(chat_id=4242, text=None, location=None, update_id=None):
     return {"update_id": update_id if update_id is not None else next(UPDATE_ID), "message": message}
 
 
+def pressed(data, chat_id=4242, query_id=None, update_id=None):
+    """A callback_query update: the citizen pressed an inline button carrying `data`."""
+    update_id = update_id if update_id is not None else next(UPDATE_ID)
+    query = {"id": query_id or f"cbq-{update_id}", "chat_instance": "-5911", "data": data,
+             "from": {"id": chat_id, "is_bot": False, "first_name": "Siti"},
+             "message": {"message_id": 2, "date": 1764000000, "chat": {"id": chat_id, "type": "private"},
+                         "from": {"id": 777000, "is_bot": True, "first_name": "Lapor Jakarta"}, "text": "?"}}
+    return {"update_id": update_id, "callback_query": query}
+
+
 def post(client, payload, secret=SECRET):
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     return client.post("/webhooks/telegram", data=json.dumps(payload), headers=headers, content_type="application/json")
@@ -218,3 +228,110 @@ def test_the_webhook_is_registered_with_its_secret(telegram_api):
     adapter.set_webhook("https://lapor.example/webhooks/telegram")
     [params] = [params for name, params in telegram_api.calls if name == "setWebhook"]
     assert params["url"] == "https://lapor.example/webhooks/telegram" and params["secret_token"] == SECRET
+
+
+UNSURE = "tolong dong ini di kel. Klender, parah banget"  # a place, but no category the bot is sure of
+
+
+def inline_keyboard(sent):
+    return json.loads(sent["reply_markup"])["inline_keyboard"]
+
+
+def test_the_category_is_asked_with_inline_buttons_and_a_press_answers_it(tg, telegram_api, units_db, config):
+    client, worker = tg
+    post(client, update(text=UNSURE))
+    drain(worker)
+    rows = inline_keyboard(telegram_api.sent()[-1])
+    assert all(len(row) <= 2 for row in rows) and len(rows[0]) == 2, "two buttons a row"
+    buttons = [button for row in rows for button in row]
+    assert [b["callback_data"] for b in buttons] == [c.code for c in config.categories]
+    assert [b["text"] for b in buttons] == [c.name.id for c in config.categories]
+    assert post(client, pressed("jalan", query_id="query-1")).status_code == 200
+    drain(worker)
+    assert telegram_api.sent("answerCallbackQuery") == [{"callback_query_id": "query-1"}]
+    names = [name for name, _ in telegram_api.calls]
+    assert names.index("answerCallbackQuery") == len(names) - 2, "answered just before the next question"
+    asked = telegram_api.sent()[-1]
+    assert asked["text"] == config.message("ask_confidential", "id")
+    assert [b["text"] for b in json.loads(asked["reply_markup"])["keyboard"][0]] == ["RAHASIA", "PUBLIK"]
+    for text in ("rahasia", "ya"):
+        post(client, update(text=text))
+        drain(worker)
+    with units_db.transaction() as session:
+        report = session.scalar(select(Report))
+        assert report.category == "jalan" and report.assigned_unit.name == "Kelurahan Klender"
+
+
+def test_an_unknown_press_is_answered_and_the_question_asked_again(tg, telegram_api, units_db, config):
+    client, worker = tg
+    post(client, update(text=UNSURE))
+    drain(worker)
+    for data in ("no-such-category", ""):
+        assert post(client, pressed(data, query_id=f"odd-{data}")).status_code == 200
+        drain(worker)
+        assert inline_keyboard(telegram_api.sent()[-1]), "the category question again"
+    assert {p["callback_query_id"] for p in telegram_api.sent("answerCallbackQuery")} == {"odd-no-such-category", "odd-"}
+    with units_db.transaction() as session:
+        assert {m.status for m in session.scalars(select(InboundMessage))} == {"processed"}
+    post(client, pressed("jalan"))
+    drain(worker)
+    for text in ("publik", "ya"):
+        post(client, update(text=text))
+        drain(worker)
+    with units_db.transaction() as session:
+        assert "no-such-category" not in session.scalar(select(Report)).description
+
+
+def test_a_press_with_no_draft_gets_a_polite_welcome(tg, telegram_api, config):
+    client, worker = tg
+    post(client, pressed("jalan", chat_id=31, query_id="stale"))
+    drain(worker)
+    assert telegram_api.sent()[-1]["text"] == config.message("welcome", "id")
+    assert telegram_api.sent("answerCallbackQuery") == [{"callback_query_id": "stale"}]
+
+
+def test_the_same_press_delivered_twice_is_handled_once(tg, telegram_api, units_db):
+    client, worker = tg
+    post(client, update(text=UNSURE))
+    drain(worker)
+    before = len(telegram_api.sent())
+    same = pressed("jalan", query_id="twice", update_id=4321)
+    assert post(client, same).status_code == 200 and post(client, same).status_code == 200
+    drain(worker)
+    assert count(units_db, InboundMessage) == 2
+    assert len(telegram_api.sent("answerCallbackQuery")) == 1 and len(telegram_api.sent()) == before + 1
+
+
+def test_a_press_that_can_no_longer_be_answered_still_gets_its_reply(tg, telegram_api, config):
+    client, worker = tg
+    post(client, update(text=UNSURE))
+    drain(worker)
+    telegram_api.fail_next(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+    post(client, pressed("jalan"))
+    drain(worker)
+    assert telegram_api.sent()[-1]["text"] == config.message("ask_confidential", "id")
+
+
+def test_the_adapter_reads_a_press_as_a_choice_from_its_chat(telegram_api):
+    adapter = TelegramAdapter(TOKEN, SECRET, telegram_api.api_base)
+    [incoming] = adapter.parse(pressed("sampah", chat_id=-100777, query_id="q-9", update_id=9001))
+    assert (incoming.sender, incoming.choice, incoming.acknowledge) == ("-100777", "sampah", "q-9")
+    assert incoming.provider_message_id == "9001" and incoming.text == "" and incoming.sender_name == "Siti"
+    assert TelegramAdapter.sender_of(pressed("sampah", chat_id=-100777)) == "-100777"
+
+
+def test_callback_queries_are_asked_for_by_webhook_and_by_polling(tg, telegram_api):
+    from gateway.jobs import poll_telegram
+
+    _client, worker = tg
+    adapter = worker.services.adapters["telegram"]
+    adapter.set_webhook("https://lapor.example/webhooks/telegram")
+    [webhook] = [params for name, params in telegram_api.calls if name == "setWebhook"]
+    assert "callback_query" in json.loads(webhook["allowed_updates"])
+    adapter.start_polling()
+    telegram_api.updates = [update(text=UNSURE, update_id=800), pressed("jalan", update_id=801, query_id="polled")]
+    assert poll_telegram(worker.services) == 2
+    [polled, *_] = [params for name, params in telegram_api.calls if name == "getUpdates"]
+    assert "callback_query" in json.loads(polled["allowed_updates"])
+    drain(worker)
+    assert telegram_api.sent("answerCallbackQuery") == [{"callback_query_id": "polled"}]

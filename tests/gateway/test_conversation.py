@@ -55,6 +55,24 @@ def test_unsure_category_is_asked_with_choices(config, normalizer):
     assert state.draft.category == "jalan" and state.awaiting == "confidential"
 
 
+def test_with_buttons_the_category_is_an_inline_choice_of_codes(config, normalizer):
+    context = context_for(config, normalizer, buttons=True)
+    state, outcomes = talk(context, "tolong dong ini di kel. Klender, parah banget", Turn(choice="jalan"))
+    asked = outcomes[0].replies[0]
+    assert asked.buttons == () and all(len(row) <= 2 for row in asked.choices)
+    assert [choice for row in asked.choices for choice in row] == [(c.name.id, c.code) for c in config.categories]
+    assert state.draft.category == "jalan" and state.draft.category_sure and state.awaiting == "confidential"
+
+
+def test_an_unknown_or_stale_choice_asks_again_and_is_never_text(config, normalizer):
+    context = context_for(config, normalizer, buttons=True)
+    state, outcomes = talk(context, "tolong dong ini di kel. Klender, parah banget", Turn(choice="bukan-kategori"))
+    assert outcomes[1].replies[0].choices == outcomes[0].replies[0].choices, "the same question again"
+    assert state.awaiting == "category" and "bukan-kategori" not in state.draft.description
+    _, [outcome] = talk(context, Turn(choice="jalan"))
+    assert outcome.replies[0].text == config.message("welcome", "id") and outcome.create is None
+
+
 def test_a_likely_duplicate_is_offered_and_can_be_followed(config, normalizer):
     context = context_for(config, normalizer, duplicate=("JKT-2611-00007", "Disposisi"))
     state, outcomes = talk(context, "sampah numpuk depan halte Harmoni", "rahasia", "ya")

@@ -1,7 +1,11 @@
 """A stand-in for the Telegram Bot API on 127.0.0.1, speaking its wire protocol: POSTs to
 /bot<token>/<method> (form-encoded; JSON-valued fields JSON-encoded), answers in the
 {"ok": true, "result": …} envelope, errors as {"ok": false, "error_code", "description",
-"parameters": {"retry_after"}} (https://core.telegram.org/bots/api#making-requests)."""
+"parameters": {"retry_after"}} (https://core.telegram.org/bots/api#making-requests).
+
+Inline keyboards are checked as Telegram does (callback_data 1-64 bytes, else BUTTON_DATA_INVALID)
+and echoed in the sent message; a callback query can be answered once (a second answer is refused
+as an expired query)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ class TelegramStandIn(LoopbackServer):
         self._next_id = 1
         self.files: dict[str, bytes] = {}  # file_id → bytes, served by getFile + /file/bot<token>/<path>
         self.updates: list[dict] = []  # served by getUpdates (offset honoured)
+        self.answered: set[str] = set()  # callback query ids answered with answerCallbackQuery
         self._lock = threading.Lock()
         super().__init__(self._handler())
 
@@ -58,14 +63,31 @@ class TelegramStandIn(LoopbackServer):
                     return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
                 return 200, {"ok": True, "result": {"file_id": file_id, "file_unique_id": file_id[-8:],
                                                     "file_size": len(self.files[file_id]), "file_path": f"photos/{file_id}.jpg"}}
+            if method == "answerCallbackQuery":
+                return self._answer_callback(params.get("callback_query_id"))
             if method == "sendMessage":
-                self._next_id += 1
-                chat_id = int(params["chat_id"])
-                return 200, {"ok": True, "result": {
-                    "message_id": self._next_id, "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private"}, "from": BOT, "text": params.get("text", ""),
-                }}
+                return self._send_message(params)
             return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: method {method} not supported here"}
+
+    def _answer_callback(self, query_id: str | None) -> tuple[int, dict]:
+        if not query_id or query_id in self.answered:
+            return 400, {"ok": False, "error_code": 400,
+                         "description": "Bad Request: query is too old and response timeout expired or query ID is invalid"}
+        self.answered.add(query_id)
+        return 200, {"ok": True, "result": True}
+
+    def _send_message(self, params: dict) -> tuple[int, dict]:
+        markup = params.get("reply_markup") or {}
+        markup = json.loads(markup) if isinstance(markup, str) else markup  # JSON-encoded in a form post
+        buttons = [button for row in markup.get("inline_keyboard", []) for button in row]
+        if any(not 1 <= len(button.get("callback_data", "").encode()) <= 64 for button in buttons):
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: BUTTON_DATA_INVALID"}
+        self._next_id += 1
+        message = {"message_id": self._next_id, "date": int(time.time()),
+                   "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT, "text": params.get("text", "")}
+        if "inline_keyboard" in markup:  # Telegram echoes inline keyboards (only those) in the message
+            message["reply_markup"] = {"inline_keyboard": markup["inline_keyboard"]}
+        return 200, {"ok": True, "result": message}
 
     def _handler(self):
         standin = self
