@@ -76,6 +76,8 @@ class ServerConfig(Strict):
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     threads: int = Field(default=8, ge=1, le=256)
     worker_threads: int = Field(default=1, ge=1, le=64)  # concurrent worker runs inside `serve`
+    inbox_batch: int = Field(default=10, ge=1, le=500)  # inbound messages applied in one transaction
+    send_threads: int = Field(default=8, ge=1, le=64)  # recipients sent to at once
 
     @property
     def base_url(self) -> str:

@@ -9,6 +9,7 @@ outbox, with retries; a reply therefore exists only if the state change that cau
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from store.attachments import AttachmentError, attach_to_report, save_attachment
 from store.conversations import follow_report, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
 from store.models import ContactIdentity, OutboundMessage, Report
-from store.outbox import claim_due_outbound, mark_failed, mark_sent, queue_outbound, schedule_retry
+from store.outbox import SendResult, claim_due_outbound, queue_outbound, record_results
 from store.reporters import Contact, find_or_add_contact
 from store.reports import Actor, NotFound, get_report
 from store.types import utcnow
@@ -35,6 +36,7 @@ class Worker:
     def __init__(self, services: Services, adapters: dict[str, Adapter]):
         self.services = services
         self.adapters = adapters
+        self._pool: ThreadPoolExecutor | None = None  # sends to several recipients at once, made on first need
 
     def run_once(self) -> int:
         """Handle what is in the inbox, then send what is due; returns how many rows moved."""
@@ -42,23 +44,46 @@ class Worker:
 
     # -- inbox ------------------------------------------------------------------------------------
 
-    def process_inbox(self, limit: int = 20) -> int:
+    def process_inbox(self, limit: int | None = None) -> int:
+        """Claim a batch and apply it in one transaction, each message inside a savepoint of its own:
+        a failing message is rolled back alone and given back, the others commit together."""
         db = self.services.db
-        handled = 0
-        for message in claim_inbound(db, limit=limit):
-            adapter = self.adapters.get(message.channel)
-            try:
-                if adapter is None:
-                    raise LookupError(f"no adapter for channel {message.channel}")
-                with db.transaction() as session:
-                    for incoming in adapter.parse(message.payload):
-                        self._converse(session, adapter, incoming, message.id)
-                    finish_inbound(session, message.id)
-                handled += 1
-            except Exception as error:  # the message stays in the inbox for another try; ids only in logs
-                log.exception("inbound message %s failed", message.id)
-                fail_inbound(db, message.id, f"{type(error).__name__}: {error}")
-        return handled
+        claimed = claim_inbound(db, limit=limit or self.services.config.server.inbox_batch)
+        if not claimed:
+            return 0
+        try:
+            failed = self._apply_batch(claimed)
+        except Exception:  # the batch's commit failed: each message again in a transaction of its own
+            log.exception("a batch of %d inbound messages failed to commit; retrying them one by one", len(claimed))
+            failed = {}
+            for message in claimed:
+                try:
+                    failed.update(self._apply_batch([message]))
+                except Exception as error:
+                    failed[message.id] = f"{type(error).__name__}: {error}"
+        for message_id, error in failed.items():  # back in the inbox for another try; ids only in logs
+            fail_inbound(db, message_id, error)
+        return len(claimed) - len(failed)
+
+    def _apply_batch(self, messages: list) -> dict[int, str]:
+        failed = {}
+        with self.services.db.transaction() as session:
+            for message in messages:
+                try:
+                    with session.begin_nested():
+                        self._apply(session, message)
+                except Exception as error:
+                    log.exception("inbound message %s failed", message.id)
+                    failed[message.id] = f"{type(error).__name__}: {error}"
+        return failed
+
+    def _apply(self, session: Session, message) -> None:
+        adapter = self.adapters.get(message.channel)
+        if adapter is None:
+            raise LookupError(f"no adapter for channel {message.channel}")
+        for incoming in adapter.parse(message.payload):
+            self._converse(session, adapter, incoming, message.id)
+        finish_inbound(session, message.id)
 
     def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int) -> None:
         services = self.services
@@ -175,26 +200,43 @@ class Worker:
     # -- outbox -----------------------------------------------------------------------------------
 
     def dispatch_outbox(self, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> int:
-        db = self.services.db
-        sent = 0
-        for message in claim_due_outbound(db, limit=limit, lease=lease):
-            adapter = self.adapters.get(message.channel)
-            if adapter is None:
-                schedule_retry(db, message.id, f"no adapter for channel {message.channel}")
-                continue
-            try:
-                provider_id = adapter.send(outgoing_from(message))
-            except RetryableError as error:
-                schedule_retry(db, message.id, str(error), error.retry_after)
-            except PermanentError as error:
-                mark_failed(db, message.id, str(error), stop_contact=error.stop_contact)
-            except Exception as error:  # an unexpected failure is retried, not lost
-                log.exception("sending outbound message %s failed", message.id)
-                schedule_retry(db, message.id, f"{type(error).__name__}: {error}")
-            else:
-                mark_sent(db, message.id, provider_id)
-                sent += 1
-        return sent
+        """Send what is due, recipients in parallel, each recipient's messages in order; the
+        outcomes are recorded together."""
+        claimed = claim_due_outbound(self.services.db, limit=limit, lease=lease)
+        if not claimed:
+            return 0
+        by_recipient: dict[tuple[str, str], list[OutboundMessage]] = {}
+        for message in claimed:
+            by_recipient.setdefault((message.channel, message.recipient), []).append(message)
+        groups = list(by_recipient.values())
+        if len(groups) == 1:
+            results = self._send_in_order(groups[0])
+        else:
+            results = [result for group in self._sending_pool().map(self._send_in_order, groups) for result in group]
+        record_results(self.services.db, results)
+        return sum(result.error is None for result in results)
+
+    def _sending_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.services.config.server.send_threads, thread_name_prefix="send")
+        return self._pool
+
+    def _send_in_order(self, messages: list[OutboundMessage]) -> list[SendResult]:
+        return [self._send(message) for message in messages]
+
+    def _send(self, message: OutboundMessage) -> SendResult:
+        adapter = self.adapters.get(message.channel)
+        if adapter is None:
+            return SendResult(message.id, error=f"no adapter for channel {message.channel}")
+        try:
+            return SendResult(message.id, adapter.send(outgoing_from(message)))
+        except RetryableError as error:
+            return SendResult(message.id, error=str(error), retry_after=error.retry_after)
+        except PermanentError as error:
+            return SendResult(message.id, error=str(error), retry=False, stop_contact=error.stop_contact)
+        except Exception as error:  # an unexpected failure is retried, not lost
+            log.exception("sending outbound message %s failed", message.id)
+            return SendResult(message.id, error=f"{type(error).__name__}: {error}")
 
 
 def outgoing_from(message: OutboundMessage) -> Outgoing:

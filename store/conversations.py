@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -10,10 +10,15 @@ from store.models import Conversation, Report, ReportFollower
 from store.types import utcnow
 
 
+# Built once: the worker runs this for every inbound message.
+_CONVERSATION_OF_SENDER = select(Conversation).where(
+    Conversation.channel == bindparam("channel"), Conversation.sender_hash == bindparam("digest")
+).with_for_update()
+
+
 def load_conversation(session: Session, channel: str, sender_hash: str, contact_id: int | None) -> Conversation:
     """The sender's conversation, locked for this transaction (created empty on first contact)."""
-    statement = select(Conversation).where(Conversation.channel == channel, Conversation.sender_hash == sender_hash)
-    conversation = session.scalar(statement.with_for_update())
+    conversation = session.scalar(_CONVERSATION_OF_SENDER, {"channel": channel, "digest": sender_hash})
     if conversation is None:
         conversation = Conversation(channel=channel, sender_hash=sender_hash, contact_id=contact_id, state={})
         session.add(conversation)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, Insert, create_engine, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +38,11 @@ class Database:
         crypto.activate(keyring)
         self.engine: Engine = _create_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer, and every transaction here begins as one (BEGIN IMMEDIATE). Threads of
+        # this process queue on a lock instead of SQLite's busy handler, which sleeps and retries (up to
+        # 100 ms a turn) and let a busy worker starve the webhooks. Other processes still meet the busy
+        # handler; PostgreSQL needs none of it.
+        self._writer = threading.RLock() if self.dialect == "sqlite" else nullcontext()
 
     @property
     def dialect(self) -> str:
@@ -44,7 +51,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed on success, rolled back whole on any error."""
-        with self._sessions.begin() as session:
+        with self._writer, self._sessions.begin() as session:
             yield session
 
     def migrate(self) -> None:
@@ -88,6 +95,15 @@ def claim_rows(db: Database, statement, status: str, until: datetime) -> list:
             row.status, row.claimed_until = status, until
             row.attempts += 1
         return rows
+
+
+def insert_ignoring_repeats(model, unique_columns: list[str], returning) -> dict[str, Insert]:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING`, built once per dialect (for hot paths): execute
+    `[db.dialect]` with the row's values; no row comes back when it existed already."""
+    return {
+        name: dialect.insert(model).on_conflict_do_nothing(index_elements=unique_columns).returning(returning)
+        for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    }
 
 
 def _create_engine(url: URL) -> Engine:

@@ -10,31 +10,25 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from store.db import Database, claim_rows
+from store.db import Database, claim_rows, insert_ignoring_repeats
 from store.models import InboundMessage
 from store.types import utcnow
 
 MAX_ATTEMPTS = 5
 
 
+_RECORD = insert_ignoring_repeats(InboundMessage, ["channel", "provider_message_id"], InboundMessage.id)
+
+
 def record_inbound(db: Database, channel: str, provider_message_id: str, payload: Any, sender_hash: str | None) -> bool:
     """Store a message exactly once; False when this provider id was already recorded."""
-    insert = (postgresql if db.dialect == "postgresql" else sqlite).insert
-    statement = (
-        insert(InboundMessage)
-        .values(
-            channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash,
-            payload=payload, status="pending", attempts=0, received_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
-        .returning(InboundMessage.id)
-    )
+    values = dict(channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash, payload=payload,
+                  status="pending", attempts=0, received_at=utcnow())
     with db.transaction() as session:
-        return session.execute(statement).scalar_one_or_none() is not None
+        return session.execute(_RECORD[db.dialect], values).scalar_one_or_none() is not None
 
 
 def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60)) -> list[InboundMessage]:
@@ -68,19 +62,23 @@ def newest_provider_number(db: Database, channel: str) -> int | None:
         )
 
 
+_SENT_SINCE = select(func.count()).select_from(InboundMessage).where(
+    InboundMessage.channel == bindparam("channel"), InboundMessage.sender_hash == bindparam("digest"),
+    InboundMessage.received_at >= bindparam("since"),
+)
+_FINISH = update(InboundMessage).where(InboundMessage.id == bindparam("message_id")).values(
+    status="processed", processed_at=bindparam("now"), claimed_until=None
+)
+
+
 def recent_from_sender(session: Session, channel: str, sender_hash: str, since) -> int:
     """How many messages this sender sent since `since` (for rate limiting)."""
-    return session.scalar(
-        select(func.count()).select_from(InboundMessage).where(
-            InboundMessage.channel == channel, InboundMessage.sender_hash == sender_hash, InboundMessage.received_at >= since
-        )
-    ) or 0
+    return session.scalar(_SENT_SINCE, {"channel": channel, "digest": sender_hash, "since": since}) or 0
 
 
 def finish_inbound(session: Session, message_id: int) -> None:
     """Mark processed — inside the same transaction as the state change it caused."""
-    message = session.get(InboundMessage, message_id)
-    message.status, message.processed_at, message.claimed_until = "processed", utcnow(), None
+    session.execute(_FINISH, {"message_id": message_id, "now": utcnow()})
 
 
 def fail_inbound(db: Database, message_id: int, error: str) -> None:

@@ -7,14 +7,14 @@ transaction or a second worker never queues the same message twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from store.db import Database, claim_rows
+from store.db import Database, claim_rows, insert_ignoring_repeats
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
@@ -24,6 +24,9 @@ MAX_ATTEMPTS = 8
 def backoff(attempts: int, base: float = 5.0, cap: float = 3600.0) -> timedelta:
     """5 s, 10 s, 20 s… doubling per failed attempt, at most an hour."""
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+_QUEUE = insert_ignoring_repeats(OutboundMessage, ["idempotency_key"], OutboundMessage.id)
 
 
 def queue_outbound(
@@ -38,19 +41,12 @@ def queue_outbound(
     extras: dict[str, Any] | None = None,
 ) -> bool:
     """Queue a message unless one with this key exists; False when it already did."""
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
     now = utcnow()
-    statement = (
-        insert(OutboundMessage)
-        .values(
-            channel=channel, recipient=recipient, body=body, idempotency_key=idempotency_key,
-            contact_id=contact_id, report_id=report_id, extras=extras or {}, status="pending",
-            attempts=0, next_attempt_at=now, created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboundMessage.id)
+    values = dict(
+        channel=channel, recipient=recipient, body=body, idempotency_key=idempotency_key, contact_id=contact_id,
+        report_id=report_id, extras=extras or {}, status="pending", attempts=0, next_attempt_at=now, created_at=now,
     )
-    return session.execute(statement).scalar_one_or_none() is not None
+    return session.execute(_QUEUE[session.get_bind().dialect.name], values).scalar_one_or_none() is not None
 
 
 def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> list[OutboundMessage]:
@@ -70,34 +66,60 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
     return claim_rows(db, statement, "sending", now + lease)
 
 
-def mark_sent(db: Database, message_id: int, provider_message_id: str) -> None:
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one send: the provider's id, or an error that is retried or final."""
+
+    message_id: int
+    provider_message_id: str | None = None
+    error: str | None = None
+    retry: bool = True  # with an error: try again later (False: a permanent failure)
+    retry_after: float | None = None  # the provider's wait, seconds
+    stop_contact: bool = False  # with a permanent failure: never message this contact again
+
+
+def record_results(db: Database, results: list[SendResult]) -> None:
+    """The outcomes of a round of sends, in one transaction (the dispatcher sends in parallel)."""
+    sent = [result for result in results if result.error is None]
     with db.transaction() as session:
-        message = session.get(OutboundMessage, message_id)
-        message.status, message.provider_message_id = "sent", provider_message_id
-        message.sent_at, message.claimed_until, message.last_error = utcnow(), None, None
+        if sent:  # the common case, one bulk UPDATE by primary key
+            now = utcnow()
+            session.execute(update(OutboundMessage), [
+                {"id": r.message_id, "status": "sent", "provider_message_id": r.provider_message_id, "sent_at": now,
+                 "claimed_until": None, "last_error": None} for r in sent
+            ])
+        for result in results:
+            if result.error is not None:
+                _apply_failure(session, result)
+
+
+def mark_sent(db: Database, message_id: int, provider_message_id: str) -> None:
+    record_results(db, [SendResult(message_id, provider_message_id)])
 
 
 def schedule_retry(db: Database, message_id: int, error: str, retry_after: float | None = None) -> OutboundMessage:
     """A retryable failure: try again after the provider's wait or our backoff; fail after MAX_ATTEMPTS."""
     with db.transaction() as session:
-        message = session.get(OutboundMessage, message_id)
-        message.last_error, message.claimed_until = error[:2000], None
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status = "failed"
-        else:
-            wait = timedelta(seconds=retry_after) if retry_after is not None else backoff(message.attempts)
-            message.status, message.next_attempt_at = "pending", utcnow() + wait
-        return message
+        return _apply_failure(session, SendResult(message_id, error=error, retry_after=retry_after))
 
 
 def mark_failed(db: Database, message_id: int, error: str, stop_contact: bool = False) -> None:
     """A permanent failure; with `stop_contact` (blocked bot, STOP), the contact is never messaged again."""
-    with db.transaction() as session:
-        message = session.get(OutboundMessage, message_id)
-        message.status, message.last_error, message.claimed_until = "failed", error[:2000], None
-        if stop_contact and message.contact_id is not None:
-            contact = session.get(ContactIdentity, message.contact_id)
-            contact.stopped_at, contact.stop_reason = utcnow(), error[:200]
+    record_results(db, [SendResult(message_id, error=error, retry=False, stop_contact=stop_contact)])
+
+
+def _apply_failure(session: Session, result: SendResult) -> OutboundMessage:
+    message = session.get(OutboundMessage, result.message_id)
+    message.claimed_until, message.last_error = None, result.error[:2000]
+    if result.retry and message.attempts < MAX_ATTEMPTS:
+        wait = timedelta(seconds=result.retry_after) if result.retry_after is not None else backoff(message.attempts)
+        message.status, message.next_attempt_at = "pending", utcnow() + wait
+        return message
+    message.status = "failed"
+    if result.stop_contact and message.contact_id is not None:
+        contact = session.get(ContactIdentity, message.contact_id)
+        contact.stopped_at, contact.stop_reason = utcnow(), result.error[:200]
+    return message
 
 
 def messages_for_contact(db: Database, contact_id: int, after_id: int = 0, limit: int = 50) -> list[OutboundMessage]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from store import crypto
@@ -62,13 +62,15 @@ def _find_or_add(session: Session, contacts: list[Contact]) -> tuple[Reporter, l
     return reporter, identities
 
 
+# Built once: the worker runs this for every inbound message.
+_IDENTITY_BY_HASH = select(ContactIdentity).where(
+    ContactIdentity.channel == bindparam("channel"), ContactIdentity.address_hash == bindparam("digest")
+)
+
+
 def _identity(session: Session, contact: Contact) -> ContactIdentity | None:
-    return session.scalar(
-        select(ContactIdentity).where(
-            ContactIdentity.channel == contact.channel,
-            ContactIdentity.address_hash == contact_hash(contact.channel, contact.address),
-        )
-    )
+    digest = contact_hash(contact.channel, contact.address)
+    return session.scalar(_IDENTITY_BY_HASH, {"channel": contact.channel, "digest": digest})
 
 
 def find_identity(db: Database, channel: str, address: str) -> ContactIdentity | None:

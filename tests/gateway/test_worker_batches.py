@@ -1,0 +1,101 @@
+"""The worker in batches: many inbound messages in one transaction (a savepoint each), and sends to
+several recipients at once, each recipient's messages in order. On SQLite and PostgreSQL."""
+
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from bots.base import RetryableError
+from bots.chat import CHANNEL, ChatAdapter, payload
+from gateway.worker import Worker
+from store.inbox import record_inbound
+from store.models import Conversation, InboundMessage, OutboundMessage
+from store.outbox import queue_outbound
+from store.reporters import contact_hash
+
+
+def record(db, session_name, text="lampu jalan mati udh seminggu"):
+    message = payload(session_name, text)
+    record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=contact_hash(CHANNEL, session_name))
+
+
+def statuses(db):
+    with db.transaction() as session:
+        return {m.payload["session"]: (m.status, m.error) for m in session.scalars(select(InboundMessage))}
+
+
+def test_a_failing_message_is_rolled_back_alone_and_the_rest_of_the_batch_commits(app, units_db, monkeypatch):
+    said = []
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: said.append(out.recipient))})
+    for name in ("warga-1", "warga-2", "warga-3"):
+        record(units_db, name)
+    converse = Worker._converse
+
+    def fail_for_second(self, session, adapter, incoming, inbound_id):
+        converse(self, session, adapter, incoming, inbound_id)  # its rows are written, then it fails
+        if incoming.sender == "warga-2":
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Worker, "_converse", fail_for_second)
+    assert worker.process_inbox(limit=10) == 2
+    found = statuses(units_db)
+    assert found["warga-1"] == ("processed", None) and found["warga-3"] == ("processed", None)
+    assert found["warga-2"] == ("pending", "RuntimeError: disk full"), "given back for another try"
+    with units_db.transaction() as session:
+        senders = set(session.scalars(select(Conversation.sender_hash)))
+        assert contact_hash(CHANNEL, "warga-2") not in senders, "nothing of the failed message stays"
+        assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 2
+    monkeypatch.setattr(Worker, "_converse", converse)
+    assert worker.process_inbox() == 1 and statuses(units_db)["warga-2"][0] == "processed"
+    worker.dispatch_outbox()
+    assert sorted(said) == ["warga-1", "warga-2", "warga-3"], "one reply each, none twice"
+
+
+def test_a_batch_whose_commit_fails_is_applied_message_by_message(app, units_db, monkeypatch):
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: None)})
+    for name in ("warga-1", "warga-2"):
+        record(units_db, name)
+    apply_batch, sizes = Worker._apply_batch, []
+
+    def fail_when_several(self, messages):
+        sizes.append(len(messages))
+        if len(messages) > 1:
+            raise RuntimeError("could not serialize access")
+        return apply_batch(self, messages)
+
+    monkeypatch.setattr(Worker, "_apply_batch", fail_when_several)
+    assert worker.process_inbox() == 2
+    assert sizes == [2, 1, 1]
+    assert {status for status, _error in statuses(units_db).values()} == {"processed"}
+
+
+def test_recipients_are_sent_to_at_once_and_each_recipients_messages_in_order(app, units_db):
+    delivered, lock, in_flight, most = [], threading.Lock(), [0], [0]
+
+    def deliver(out):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.05)  # a provider's round trip
+        with lock:
+            in_flight[0] -= 1
+            delivered.append((out.recipient, out.text))
+        if out.recipient == "warga-3":
+            raise RetryableError("provider 503")
+
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(deliver)})
+    with units_db.transaction() as session:
+        for number in range(3):
+            for name in ("warga-1", "warga-2", "warga-3"):
+                queue_outbound(session, channel=CHANNEL, recipient=name, body=f"{name} #{number}",
+                               idempotency_key=f"{name}:{number}")
+    assert worker.dispatch_outbox() == 6, "warga-3's messages failed, the others were sent"
+    assert most[0] > 1, "several recipients at once"
+    for name in ("warga-1", "warga-2", "warga-3"):
+        assert [text for recipient, text in delivered if recipient == name] == [f"{name} #{n}" for n in range(3)]
+    with units_db.transaction() as session:
+        rows = session.scalars(select(OutboundMessage)).all()
+        assert {m.status for m in rows if m.recipient != "warga-3"} == {"sent"}
+        assert {(m.status, m.last_error) for m in rows if m.recipient == "warga-3"} == {("pending", "provider 503")}
+    assert worker.dispatch_outbox() == 0, "the failed ones wait for their backoff"
