@@ -166,14 +166,16 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
     """Process the inbox and send the outbox until stopped (for deployments with several web processes)."""
     from gateway.app import create_app
     from gateway.worker import Worker
+    from store.wakeups import InboxWakeups
 
     wilayah = load_wilayah(config)
     app = create_app(config, _ready_database(config, wilayah), wilayah)
     worker = Worker(app.extensions["lapor"], app.extensions["lapor"].adapters)
+    wakeups = InboxWakeups(app.extensions["lapor"].db)
     log.info("worker started")
     while True:
         if not worker.run_once():
-            time.sleep(args.idle_seconds)
+            wakeups.wait(args.idle_seconds)  # at once on a new message (PostgreSQL); retries fall due meanwhile
 
 
 def load_wilayah(config: Config) -> Wilayah:

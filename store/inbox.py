@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from store import wakeups
 from store.db import Database, claim_rows, insert_ignoring_repeats
 from store.models import InboundMessage
 from store.types import utcnow
@@ -28,7 +29,10 @@ def record_inbound(db: Database, channel: str, provider_message_id: str, payload
     values = dict(channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash, payload=payload,
                   status="pending", attempts=0, received_at=utcnow())
     with db.transaction() as session:
-        return session.execute(_RECORD[db.dialect], values).scalar_one_or_none() is not None
+        stored = session.execute(_RECORD[db.dialect], values).scalar_one_or_none() is not None
+        if stored and db.dialect == "postgresql":
+            session.execute(wakeups.NOTIFY)  # delivered on commit: idle workers start at once
+        return stored
 
 
 def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60)) -> list[InboundMessage]:

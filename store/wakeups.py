@@ -1,0 +1,45 @@
+"""Waking idle workers the moment a message lands in the inbox.
+
+On PostgreSQL `record_inbound` sends `NOTIFY lapor_inbox` in its own transaction (delivered when it
+commits), and every `run.py worker` LISTENs, so a worker in another process, or on another machine,
+starts at once instead of at its next poll. SQLite has no such signal across processes: a worker
+there polls (inside `run.py serve` the webhooks wake the in-process worker directly).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+
+from store.db import Database
+
+CHANNEL = "lapor_inbox"
+NOTIFY = text(f"NOTIFY {CHANNEL}")
+
+
+class InboxWakeups:
+    """`wait(timeout)`: back when a message was recorded (PostgreSQL) or the timeout passed."""
+
+    def __init__(self, db: Database):
+        self._connection = None
+        if db.dialect == "postgresql":
+            self._connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._connection.exec_driver_sql(f"LISTEN {CHANNEL}")
+
+    def wait(self, timeout: float) -> bool:
+        """True when woken by a notification; several queued ones count as one wake-up."""
+        if self._connection is None:
+            time.sleep(timeout)
+            return False
+        listener = self._connection.connection.dbapi_connection
+        woken = any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
+        if woken:  # drain what else arrived meanwhile: one run of the worker takes it all
+            for _ in listener.notifies(timeout=0):
+                pass
+        return woken
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
