@@ -50,6 +50,8 @@ def free_port() -> int:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
+    if not ordered:
+        return float("nan")
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
@@ -82,7 +84,8 @@ class ReplyClock:
         standin.messages = Timed()
 
 
-def start_server(url: str, telegram: TelegramStandIn, twilio: TwilioStandIn, workdir: str):
+def start_server(url: str, telegram: TelegramStandIn, twilio: TwilioStandIn, workdir: str, workers: int = 0,
+                 config: Path = ROOT / "config.yaml"):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {
@@ -93,14 +96,18 @@ def start_server(url: str, telegram: TelegramStandIn, twilio: TwilioStandIn, wor
         "TWILIO_API_BASE": twilio.base_url,
     }
     log = open(Path(workdir) / "server.log", "w")
-    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--config", str(ROOT / "config.yaml")],
-                               cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    command = [sys.executable, str(ROOT / "run.py"), "--config", str(config)]
+    serve = ["serve", "--no-worker"] if workers else ["serve"]
+    process = subprocess.Popen(command + serve, cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError):
             with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return process, base
+                if response.status == 200:  # migrated: now the workers (they would race serve to migrate)
+                    others = [subprocess.Popen(command + ["worker", "--idle-seconds", "0.02"], cwd=workdir,
+                                               env=environment, stdout=log, stderr=subprocess.STDOUT)
+                              for _ in range(workers)]
+                    return [process, *others], base
         time.sleep(0.2)
     raise SystemExit("the gateway did not start; see server.log")
 
@@ -110,6 +117,31 @@ def peak_memory_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (its CPU is part of every message's cost)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+    return pids
+
+
+def total_cpu(pids: list[int]) -> float:
+    seconds = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            seconds += cpu_seconds(pid)
+    return seconds
 
 
 def request_for(base: str, index: int) -> tuple[urllib.request.Request, str]:
@@ -157,23 +189,30 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=200, help="offered messages per second")
     parser.add_argument("--database-url")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yaml")
+    parser.add_argument("--workers", type=int, default=0, help="`run.py worker` processes beside `serve --no-worker`")
     args = parser.parse_args()
     telegram, twilio = TelegramStandIn(TOKEN).start(), TwilioStandIn(SID, AUTH).start()
     clock = ReplyClock(telegram, twilio)
     with tempfile.TemporaryDirectory() as workdir, contextlib.ExitStack() as stack:
         url = args.database_url and str(stack.enter_context(scratch_schema(args.database_url, prefix="load")))
         url = url or f"sqlite:///{workdir}/load.db"
-        process, base = start_server(url, telegram, twilio, workdir)
+        processes, base = start_server(url, telegram, twilio, workdir, args.workers, args.config.resolve())
         try:
             bare = [(urllib.request.Request(base + "/healthz"), None) for _ in range(args.messages)]
+            serve_before = cpu_seconds(processes[0].pid)
             bare_latencies, _ = drive(bare, args.rate)
+            bare_cpu = (cpu_seconds(processes[0].pid) - serve_before) / args.messages * 1000
             requests = [request_for(base, i) for i in range(args.messages)]
+            database = postgres_pids() if args.database_url else []
+            cpu_before = [cpu_seconds(p.pid) for p in processes] + [time.process_time(), total_cpu(database)]
             started = time.monotonic()
             latencies, sent_at = drive(requests, args.rate)
             deadline = time.monotonic() + 120
             while len(clock.first) < len(sent_at) and time.monotonic() < deadline:
                 time.sleep(0.05)
             finished = max(clock.first.values(), default=time.monotonic())
+            cpu_after = [cpu_seconds(p.pid) for p in processes] + [time.process_time(), total_cpu(database)]
             replies = [clock.first[r] - sent_at[r] for r in sent_at if r in clock.first]
             backend = "postgresql" if args.database_url else "sqlite"
             print(f"backend: {backend}; {args.messages} messages offered at {args.rate:.0f}/s (half SMS, half Telegram)")
@@ -182,10 +221,15 @@ def main() -> None:
             print(f"inbound → reply at the stand-in: p50 {pct(replies, .5):.0f} ms, p95 {pct(replies, .95):.0f} ms "
                   f"({len(replies)}/{len(sent_at)} replied)")
             print(f"sustained through the pipeline: {len(replies) / (finished - started):.0f} messages/s")
-            print(f"server peak memory (RSS): {peak_memory_mib(process.pid):.0f} MiB")
+            per_message = [(after - before) / args.messages * 1000 for before, after in zip(cpu_before, cpu_after, strict=True)]
+            print("CPU per message: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in zip(
+                ["serve", *[f"worker {n}" for n in range(1, len(processes))], "load + stand-ins", "PostgreSQL"],
+                per_message, strict=True)) + f"; serve answering /healthz: {bare_cpu:.2f} ms a request")
+            print(f"server peak memory (RSS): {' + '.join(f'{peak_memory_mib(p.pid):.0f}' for p in processes)} MiB")
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
             telegram.stop()
             twilio.stop()
 
