@@ -21,7 +21,9 @@ Language = Literal["id", "en"]
 
 REQUIRED_MESSAGES = frozenset(
     """welcome help not_a_report ask_location ask_location_share location_button ask_category ask_confidential
-    offer_duplicate confirm created subscribed emergency out_of_area cancelled status status_unknown no_ticket
+    offer_duplicate confirm created subscribed emergency emergency_ask_location emergency_ask_location_share
+    emergency_ask_details emergency_located emergency_photo_added emergency_detail_added emergency_closed
+    out_of_area cancelled status status_unknown no_ticket
     stopped yes_no confidential_yes confidential_no unit_triage colour_red colour_purple colour_blue colour_yellow
     colour_green colour_grey track_title track_status track_unit track_due track_reported track_timeline track_proof
     track_privacy track_place photo_rejected slow_down reminder expired""".split()

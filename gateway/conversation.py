@@ -10,6 +10,12 @@ cancel, help, stop) work at any point. Wording comes from `config.yaml` `message
 On channels with buttons the category question offers inline choices (label, category code): a
 press comes back as `Turn.choice`, kept apart from typed text, so a stale or unknown press is
 answered by asking the pending question again and never ends up in the description.
+
+An emergency is created at once (the reply gives the emergency number); then the conversation
+keeps its ticket open (`State.emergency`) and asks for what is missing, the location first, then
+photos and details. What the citizen sends next is added to that same report (`Outcome.add`) until
+they say SELESAI or BATAL, clearly report something else, go quiet for `expire_after_minutes`,
+or the report is closed.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.config import Config
 from normalizer.core import Normalizer
 from normalizer.language import detect_language
+from normalizer.location import LocationResult
 
 TICKET = re.compile(r"\b([A-Z]{2,6}-\d{4}-\d{5,})\b", re.IGNORECASE)
 YES = frozenset("ya iya y yes yup ok oke okay betul benar setuju lanjut kirim".split())
@@ -35,7 +43,10 @@ COMMANDS = {
     "stop": {"stop", "berhenti", "unsubscribe", "stopall"},
 }
 STATUS_WORDS = ("/status", "status", "cek laporan", "cek status", "check")
+DONE = frozenset({"selesai", "cukup", "sudah", "sudah cukup", "done", "finished", "that's all"})  # ends an emergency's details
 TEXT_CHOICES = 8  # categories numbered in a text-only question (SMS: two segments at most)
+PRECISE = ("point", "landmark", "street", "kelurahan")  # places precise enough to dispatch to
+POINT_PRECISIONS = ("point", "landmark", "street")  # places whose coordinates are a point (area centroids are not)
 
 
 @dataclass
@@ -60,12 +71,22 @@ class Draft:
 
 
 @dataclass
+class Emergency:
+    """An emergency report created at once and still taking details: location first, then photos and words."""
+
+    category: str
+    since: str  # ISO time of the citizen's last message about it: silence past expire_after_minutes ends it
+    ticket: str | None = None  # filled in once the worker has created the report
+
+
+@dataclass
 class State:
     language: str = "id"
-    awaiting: str | None = None  # location | category | confidential | duplicate | confirm
+    awaiting: str | None = None  # location | category | confidential | duplicate | confirm | emergency_location | emergency_details
     draft: Draft | None = None
     last_ticket: str | None = None
     reminded: bool = False  # an unfinished draft was already reminded of
+    emergency: Emergency | None = None  # an emergency report whose details are still coming
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,8 +96,15 @@ class State:
         if not data:
             return cls()
         draft = Draft(**data["draft"]) if data.get("draft") else None
+        emergency = Emergency(**data["emergency"]) if data.get("emergency") else None
         return cls(language=data.get("language", "id"), awaiting=data.get("awaiting"), draft=draft,
-                   last_ticket=data.get("last_ticket"), reminded=data.get("reminded", False))
+                   last_ticket=data.get("last_ticket"), reminded=data.get("reminded", False), emergency=emergency)
+
+    def report_created(self, ticket: str) -> None:
+        """The worker wrote a report for this citizen: STATUS shows it, and an emergency's details go to it."""
+        self.last_ticket = ticket
+        if self.emergency is not None and self.emergency.ticket is None:
+            self.emergency.ticket = ticket
 
 
 @dataclass(frozen=True)
@@ -103,15 +131,28 @@ class StatusInfo:
     colour: str
     unit: str
     due: str
+    closed: bool = False  # selesai, ditolak or duplikat
+
+
+@dataclass(frozen=True)
+class Addition:
+    """What the citizen adds to the open emergency report: its place, more words, photos."""
+
+    ticket: str
+    text: str = ""  # as written; the worker redacts it as intake does
+    location: LocationResult | None = None  # a place in Jakarta precise enough to dispatch to
+    place: str | None = None  # how that place reads back (and the report's new address)
+    photos: tuple[int, ...] = ()
 
 
 @dataclass
 class Outcome:
     state: State
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)  # said after whatever the worker says for create/follow/add
     create: Draft | None = None  # the worker creates the report, then says `created_message`
     created_message: str = "created"
     follow: str | None = None  # ticket the citizen chose to follow instead of a new report
+    add: Addition | None = None  # the worker adds it to its report and confirms with the ticket
     stop_contact: bool = False
     restart_contact: bool = False
 
@@ -123,11 +164,13 @@ class Context:
     channel_buttons: bool  # the channel can show buttons and ask for a location
     find_duplicate: Callable[[str, float, float, str], tuple[str, str] | None]  # → (ticket, status label)
     report_status: Callable[[str, str], StatusInfo | None]  # (ticket, language) → status
+    now: datetime  # when the turn arrived (UTC): the engine reads no clock
 
 
 def handle(state: State, turn: Turn, context: Context) -> Outcome:
     text = (turn.text or "").strip()
     state.reminded = False
+    _end_emergency_if_over(state, context)
     if len(text.split()) >= 3:
         state.language = detect_language(text)
     if turn.choice is not None:
@@ -136,6 +179,8 @@ def handle(state: State, turn: Turn, context: Context) -> Outcome:
     if command:
         return command(state, text, context)
     outcome = Outcome(state)
+    if state.emergency is not None:
+        return _follow_emergency(state, turn, context, outcome)
     if state.draft is None:
         return _first_message(state, turn, context, outcome)
     _merge(state, turn, context, outcome)
@@ -172,12 +217,14 @@ def _help(state: State, text: str, context: Context) -> Outcome:
 
 
 def _cancel(state: State, text: str, context: Context) -> Outcome:
+    if state.emergency is not None:  # the emergency report stays: only the questions about it stop
+        return _close_emergency(state, context, Outcome(state))
     state.draft, state.awaiting = None, None
     return Outcome(state, [_say(state, context, "cancelled")])
 
 
 def _stop(state: State, text: str, context: Context) -> Outcome:
-    state.draft, state.awaiting = None, None
+    state.draft, state.awaiting, state.emergency = None, None, None
     return Outcome(state, [_say(state, context, "stopped")], stop_contact=True)
 
 
@@ -211,12 +258,14 @@ def _first_message(state: State, turn: Turn, context: Context, outcome: Outcome)
     _take_location(draft, location, state.language)
     draft.confidential = _confidentiality(text)
     state.draft = draft
-    if draft.urgency == "darurat":  # no questions first: create now, details can follow
+    if draft.urgency == "darurat":  # no questions first: create now, then ask for what is missing
         draft.category = draft.category or "lainnya"
         draft.confidential = True if draft.confidential is None else draft.confidential
         outcome.create, outcome.created_message = draft, "emergency"
-        state.draft, state.awaiting = None, None
-        return outcome
+        state.draft = None
+        state.emergency = Emergency(draft.category, since=context.now.isoformat())
+        state.awaiting = "emergency_details" if draft.located else "emergency_location"
+        return _ask_emergency(state, context, outcome)
     return _next_question(state, context, outcome)
 
 
@@ -224,6 +273,8 @@ def _chosen(state: State, choice: str, context: Context) -> Outcome:
     """A pressed button: a category sets the draft's category; anything else (an old keyboard, data
     no button of ours carries) just asks the pending question again."""
     outcome = Outcome(state)
+    if state.emergency is not None:
+        return _ask_emergency(state, context, outcome)
     if state.draft is None:
         outcome.replies.append(_say(state, context, "welcome"))
         return outcome
@@ -308,15 +359,20 @@ def _confidentiality(text: str) -> bool | None:
 def _take_location(draft: Draft, location, language: str) -> None:
     if location.in_jakarta is not True:
         return
-    precise = location.precision in ("point", "landmark", "street", "kelurahan")
+    precise = location.precision in PRECISE
     if not precise and draft.located:
         return
-    has_point = location.precision in ("point", "landmark", "street")  # area centroids are no point
+    has_point = location.precision in POINT_PRECISIONS
     draft.latitude, draft.longitude = (location.lat, location.lon) if has_point else (None, None)
+    draft.place = _place_text(location) or draft.place
+    draft.located = precise
+
+
+def _place_text(location) -> str | None:
+    """How a place in Jakarta reads back: the street or landmark, then the kelurahan (or kecamatan)."""
     parts = [location.address, f"Kel. {location.kelurahan}" if location.kelurahan else None,
              f"Kec. {location.kecamatan}" if location.kecamatan and not location.kelurahan else None]
-    draft.place = ", ".join(p for p in parts if p) or draft.place
-    draft.located = precise
+    return ", ".join(p for p in parts if p) or None
 
 
 def _place_of_point(location) -> str:
@@ -345,11 +401,7 @@ def _next_question(state: State, context: Context, outcome: Outcome) -> Outcome:
     draft, language = state.draft, state.language
     if not draft.located:
         state.awaiting = "location"
-        if context.channel_buttons:
-            button = context.config.message("location_button", language)
-            outcome.replies.append(Reply(context.config.message("ask_location_share", language), ((button,),), True))
-        else:
-            outcome.replies.append(_say(state, context, "ask_location"))
+        outcome.replies.append(_ask_location(state, context, "ask_location_share", "ask_location"))
         return outcome
     if not draft.category or not draft.category_sure:
         state.awaiting = "category"
@@ -387,6 +439,14 @@ def _next_question(state: State, context: Context, outcome: Outcome) -> Outcome:
     return outcome
 
 
+def _ask_location(state: State, context: Context, share_key: str, words_key: str) -> Reply:
+    """With a share-location button where the channel has one, else in words."""
+    if context.channel_buttons:
+        button = context.config.message("location_button", state.language)
+        return Reply(context.config.message(share_key, state.language), ((button,),), True)
+    return _say(state, context, words_key)
+
+
 def _short(name: str) -> str:
     return name.split(" dan ")[0].split(" / ")[0].split(" (")[0]
 
@@ -396,3 +456,89 @@ def _yes_no(state: State, context: Context, key: str, **values: object) -> Reply
     if context.channel_buttons:
         return Reply(reply.text, (("YA", "TIDAK") if state.language == "id" else ("YES", "NO"),))
     return reply
+
+
+# -- an emergency's details, after its report was created ----------------------------------------
+
+
+def _end_emergency_if_over(state: State, context: Context) -> None:
+    """Details go to an emergency report while the citizen keeps writing and the report is open."""
+    emergency = state.emergency
+    if emergency is None:
+        return
+    quiet = context.now - datetime.fromisoformat(emergency.since)
+    over = quiet > timedelta(minutes=context.config.conversation.expire_after_minutes)
+    if over or emergency.ticket is None or _closed(emergency.ticket, state, context):
+        state.emergency, state.awaiting = None, None
+
+
+def _closed(ticket: str, state: State, context: Context) -> bool:
+    info = context.report_status(ticket, state.language)
+    return info is None or info.closed
+
+
+def _follow_emergency(state: State, turn: Turn, context: Context, outcome: Outcome) -> Outcome:
+    """A message after an emergency report: its place, photos or words, unless it ends the questions."""
+    emergency, text = state.emergency, (turn.text or "").strip()
+    if text.lower().strip(" .!") in DONE:
+        return _close_emergency(state, context, outcome)
+    result = context.normalizer.normalize(text) if text else None
+    if result is not None and _another_problem(result, emergency, context):
+        state.emergency, state.awaiting = None, None
+        return _first_message(state, turn, context, outcome)
+    emergency.since = context.now.isoformat()
+    location = _emergency_location(state, turn, context)
+    if location is not None and location.in_jakarta is False:
+        place = _place_of_point(location) if turn.latitude is not None else location.outside_place or "?"
+        outcome.replies.append(_say(state, context, "out_of_area", place=place))
+        return outcome
+    located = location is not None and location.in_jakarta is True and location.precision in PRECISE
+    detail = text if _is_detail(text, result, located) else ""
+    if not (located or detail or turn.photos):
+        return _ask_emergency(state, context, outcome)  # nothing to add ("ok", a sticker): the question again
+    outcome.add = Addition(emergency.ticket, detail, location if located else None,
+                           _place_text(location) if located else None, tuple(turn.photos))
+    if located:
+        state.awaiting = "emergency_details"  # the worker's confirmation asks for photos and details
+    elif state.awaiting == "emergency_location":
+        _ask_emergency(state, context, outcome)
+    return outcome
+
+
+def _is_detail(text: str, result, located: bool) -> bool:
+    """Words worth adding: more than the place they gave (as a draft keeps them), and no bare 'ok'."""
+    words = len(text.split())
+    if located:
+        return words > 3
+    return words >= 3 or (result is not None and result.is_report)
+
+
+def _emergency_location(state: State, turn: Turn, context: Context) -> LocationResult | None:
+    """A shared pin always; written words only while the place is what the bot asked for."""
+    if turn.latitude is not None and turn.longitude is not None:
+        return context.normalizer.normalize("", turn.latitude, turn.longitude).location
+    if turn.text and state.awaiting == "emergency_location":
+        return context.normalizer.locate_text(turn.text)
+    return None
+
+
+def _another_problem(result, emergency: Emergency, context: Context) -> bool:
+    """A clear report of something else (not urgent, sure of a category other than the emergency's) starts
+    a report of its own; anything urgent is taken as more about the emergency."""
+    return (result.is_report and result.urgency != "darurat" and _sure(result, context)
+            and result.category not in (None, "lainnya", emergency.category))
+
+
+def _ask_emergency(state: State, context: Context, outcome: Outcome) -> Outcome:
+    if state.awaiting == "emergency_location":
+        outcome.replies.append(_ask_location(state, context, "emergency_ask_location_share", "emergency_ask_location"))
+    else:
+        outcome.replies.append(_say(state, context, "emergency_ask_details"))
+    return outcome
+
+
+def _close_emergency(state: State, context: Context, outcome: Outcome) -> Outcome:
+    ticket = state.emergency.ticket if state.emergency else state.last_ticket
+    state.emergency, state.awaiting = None, None
+    outcome.replies.append(_say(state, context, "emergency_closed", ticket=ticket))
+    return outcome

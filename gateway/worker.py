@@ -15,21 +15,27 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bots.base import Adapter, Incoming, Outgoing, PermanentError, RetryableError
-from gateway.conversation import Context, Draft, Outcome, Reply, State, StatusInfo, Turn, handle
+from gateway.conversation import POINT_PRECISIONS, Addition, Context, Draft, Outcome, Reply, State, StatusInfo, Turn, handle
+from gateway.dispatch import NamedPlace, plan_dispatch
 from gateway.duplicates import likely_duplicates
 from gateway.intake import Submission, submit_report
+from gateway.intake import _names as reporter_names  # the reporter's names, redacted as intake does
 from gateway.services import Services
+from normalizer import redact
+from store import lifecycle
 from store.attachments import AttachmentError, attach_to_report, save_attachment
 from store.conversations import follow_report, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
 from store.models import ContactIdentity, OutboundMessage, Report
 from store.outbox import SendResult, claim_due_outbound, queue_outbound, record_results
 from store.reporters import Contact, find_or_add_contact
-from store.reports import Actor, NotFound, get_report
+from store.reports import Actor, NotFound, Relocation, add_report_detail, get_report, relocate_report
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
 CITIZEN = Actor("citizen")
+DETAIL_NOTE = "Keterangan tambahan dari pelapor"  # internal notes in a report's history, for officers
+LOCATION_NOTE = "Lokasi dari pelapor: {place}"
 
 
 class Worker:
@@ -100,21 +106,14 @@ class Worker:
             channel_buttons=adapter.capabilities.buttons,
             find_duplicate=lambda category, lat, lon, text: self._duplicate(session, category, lat, lon, text, state.language),
             report_status=lambda ticket, language: self._status(session, ticket, language),
+            now=utcnow(),
         )
         photos, rejected = self._store_photos(session, adapter, incoming)
         turn = Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude, photos=photos,
                     choice=incoming.choice)
         outcome = handle(state, turn, context)
         replies = [Reply(services.config.message("photo_rejected", state.language, reason=reason)) for reason in rejected]
-        replies += outcome.replies
-        if outcome.create is not None:
-            replies.append(self._create(session, outcome, contact, identity, state))
-        if outcome.follow is not None:
-            report = follow_report(session, outcome.follow, identity.id)
-            if report is not None:
-                state.last_ticket = report.ticket
-                replies.append(Reply(services.config.message(
-                    "subscribed", state.language, ticket=report.ticket, link=self._link(report))))
+        replies += self._carry_out(session, outcome, contact, identity, state) + outcome.replies
         if outcome.stop_contact:
             identity.stopped_at, identity.stop_reason = utcnow(), "citizen asked to stop"
         if outcome.restart_contact:
@@ -163,17 +162,63 @@ class Worker:
                 rejected.append(str(error))
         return tuple(stored), rejected
 
+    def _carry_out(self, session: Session, outcome: Outcome, contact: Contact, identity: ContactIdentity, state: State) -> list[Reply]:
+        """What the conversation decided for the store (create, follow, add to a report), and what to say about it."""
+        replies = []
+        if outcome.create is not None:
+            replies.append(self._create(session, outcome, contact, identity, state))
+        if outcome.follow is not None:
+            report = follow_report(session, outcome.follow, identity.id)
+            if report is not None:
+                state.last_ticket = report.ticket
+                replies.append(Reply(self.services.config.message(
+                    "subscribed", state.language, ticket=report.ticket, link=self._link(report))))
+        if outcome.add is not None:
+            replies.append(self._add_to_report(session, outcome.add, contact, state.language))
+        return replies
+
     def _create(self, session: Session, outcome: Outcome, contact: Contact, identity: ContactIdentity, state: State) -> Reply:
         services, draft = self.services, outcome.create
         report = submit_report(session, services.config, services.normalizer, _submission(draft, contact), services.geocoder)
         attach_to_report(session, draft.photos, report.id)
         follow_report(session, report.ticket, identity.id)
-        state.last_ticket = report.ticket
+        state.report_created(report.ticket)
         unit = report.assigned_unit.name if report.assigned_unit else services.config.message("unit_triage", state.language)
         return Reply(services.config.message(
             outcome.created_message, state.language, ticket=report.ticket, unit=unit, link=self._link(report),
             number=services.config.city.emergency_number,
         ))
+
+    def _add_to_report(self, session: Session, addition: Addition, contact: Contact, language: str) -> Reply:
+        """An emergency's details: a place re-dispatches the report, words join its description (redacted
+        as intake does), photos are attached; one short confirmation names the ticket."""
+        config, names = self.services.config, reporter_names((contact,))
+        report = get_report(session, addition.ticket)
+        key = "emergency_photo_added" if addition.photos else "emergency_detail_added"
+        if addition.location is not None:
+            report, key = self._relocate(session, report, addition, names), "emergency_located"
+        if addition.text:
+            detail = self.services.normalizer.normalize(addition.text, known_names=names).description
+            add_report_detail(session, report.ticket, detail, addition.text, CITIZEN, DETAIL_NOTE)
+        attach_to_report(session, list(addition.photos), report.id)
+        unit = report.assigned_unit.name if report.assigned_unit else config.message("unit_triage", language)
+        return Reply(config.message(key, language, ticket=report.ticket, place=report.address_text or "?", unit=unit))
+
+    def _relocate(self, session: Session, report: Report, addition: Addition, names: tuple[str, ...]) -> Report:
+        """Dispatch the report again from its new place (its SLA stays the one it was created with)."""
+        services, location = self.services, addition.location
+        latitude, longitude = (location.lat, location.lon) if location.precision in POINT_PRECISIONS else (None, None)
+        plan = plan_dispatch(
+            services.config, services.normalizer.locator.wilayah, category=report.category, now=utcnow(),
+            latitude=latitude, longitude=longitude, priority=report.priority,
+            named_place=NamedPlace(location.in_jakarta, location.kelurahan_code, location.kecamatan_code, location.kota_code),
+        )
+        address = redact.redact(addition.place, names) if addition.place else location.address
+        place = Relocation(
+            latitude, longitude, location.precision, address, plan.kelurahan_code, plan.kecamatan_code, plan.kota_code,
+            plan.unit_code, plan.outside_jurisdiction, plan.needs_review, plan.review_reasons,
+        )
+        return relocate_report(session, report.ticket, place, CITIZEN, LOCATION_NOTE.format(place=address or "?"))
 
     def _link(self, report: Report) -> str:
         return f"{self.services.config.server.base_url}/t/{report.ticket}?k={report.public_token}"
@@ -195,7 +240,8 @@ class Worker:
         status = config.statuses[report.status]
         unit = report.assigned_unit.name if report.assigned_unit else config.message("unit_triage", language)
         due = report.sla_due_at.astimezone(config.city.tz).strftime("%d-%m-%Y %H:%M")
-        return StatusInfo(report.ticket, status.label.get(language), config.message(f"colour_{status.colour}", language), unit, due)
+        return StatusInfo(report.ticket, status.label.get(language), config.message(f"colour_{status.colour}", language), unit, due,
+                          closed=report.status in lifecycle.CLOSED_STATUSES)
 
     # -- outbox -----------------------------------------------------------------------------------
 

@@ -190,6 +190,58 @@ def reassign_report(db: Database, ticket: str, unit_code: str, actor: Actor, rea
     return get_report(db, ticket)
 
 
+@dataclass(frozen=True)
+class Relocation:
+    """A report's new place and where dispatch sends it from there (decided by the caller, as for NewReport)."""
+
+    latitude: float | None
+    longitude: float | None
+    location_precision: str
+    address_text: str | None
+    kelurahan_code: str | None
+    kecamatan_code: str | None
+    kota_code: str | None
+    assigned_unit_code: str | None
+    outside_jurisdiction: bool = False
+    needs_review: bool = False
+    review_reasons: tuple[str, ...] = ()
+
+
+def relocate_report(target: Database | Session, ticket: str, place: Relocation, actor: Actor, note: str) -> Report:
+    """Give an open report the place its reporter sent later and re-dispatch it there, status unchanged;
+    the history keeps the move with an internal note, as for a reassignment."""
+    with unit_of_work(target) as session:
+        report = _locked(session, ticket)
+        if report.status in lifecycle.CLOSED_STATUSES:
+            raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
+        unit = _unit_by_code(session, place.assigned_unit_code)
+        now = utcnow()
+        session.add(_event(report, report.status, report.status, unit, actor, note, False, now))
+        report.latitude, report.longitude = place.latitude, place.longitude
+        report.location_precision, report.address_text = place.location_precision, place.address_text
+        report.kelurahan_code, report.kecamatan_code, report.kota_code = place.kelurahan_code, place.kecamatan_code, place.kota_code
+        report.outside_jurisdiction = place.outside_jurisdiction
+        report.needs_review, report.review_reasons = place.needs_review, list(place.review_reasons)
+        report.assigned_unit = unit
+        report.updated_at = now
+        session.flush()
+        return report
+
+
+def add_report_detail(target: Database | Session, ticket: str, detail: str, original_text: str, actor: Actor, note: str) -> Report:
+    """What the reporter adds later: `detail` (already redacted) joins the description, their own words the
+    (encrypted) original text; the history notes it internally, status and unit unchanged."""
+    with unit_of_work(target) as session:
+        report = _locked(session, ticket)
+        now = utcnow()
+        report.description = "\n".join(part for part in (report.description, detail) if part)
+        report.original_text = "\n".join(part for part in (report.original_text, original_text) if part)
+        session.add(_event(report, report.status, report.status, report.assigned_unit, actor, note, False, now))
+        report.updated_at = now
+        session.flush()
+        return report
+
+
 def rate_report(db: Database, ticket: str, score: int, comment: str | None = None, reporter_id: int | None = None) -> Rating:
     """A citizen's 1–5 rating of a finished report (one per reporter)."""
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:

@@ -335,3 +335,35 @@ def test_callback_queries_are_asked_for_by_webhook_and_by_polling(tg, telegram_a
     assert "callback_query" in json.loads(polled["allowed_updates"])
     drain(worker)
     assert telegram_api.sent("answerCallbackQuery") == [{"callback_query_id": "polled"}]
+
+
+def test_an_emergency_then_its_location_and_a_photo_all_go_to_one_report(tg, telegram_api, units_db, config):
+    from store.models import Attachment
+    from tests.helpers import MONAS
+
+    client, worker = tg
+    post(client, update(chat_id=112, text="KEBAKARAN! rumah terbakar, ada orang terjebak, tolong!"))
+    drain(worker)
+    emergency, asked = telegram_api.sent()[-2:]
+    assert emergency["text"].startswith("DARURAT: segera hubungi 112. Laporan JKT-")
+    assert asked["text"] == config.message("emergency_ask_location_share", "id")
+    assert json.loads(asked["reply_markup"])["keyboard"][0][0]["request_location"] is True
+    with units_db.transaction() as session:
+        report = session.scalar(select(Report))
+        ticket = report.ticket
+        assert report.priority == "darurat" and report.assigned_unit is None
+    post(client, update(chat_id=112, location=MONAS))
+    drain(worker)
+    assert telegram_api.sent()[-1]["text"].startswith(f"Lokasi laporan {ticket}: Kel. Gambir. Diteruskan ke Kelurahan Gambir.")
+    telegram_api.files["FIRE-1"] = JPEG
+    photo = update(chat_id=112)
+    photo["message"]["photo"] = [{"file_id": "FIRE-1", "file_unique_id": "f1", "width": 800, "height": 600}]
+    post(client, photo)
+    drain(worker)
+    assert telegram_api.sent()[-1]["text"] == config.message("emergency_photo_added", "id", ticket=ticket)
+    with units_db.transaction() as session:
+        [report] = session.scalars(select(Report)).all()
+        assert report.ticket == ticket and (report.latitude, report.longitude) == MONAS
+        assert report.assigned_unit.name == "Kelurahan Gambir"
+        [attachment] = session.scalars(select(Attachment)).all()
+        assert attachment.report_id == report.id

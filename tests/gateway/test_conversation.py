@@ -1,12 +1,20 @@
 """Conversations as citizens have them, turn by turn (the engine alone: no store, no channel)."""
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from gateway.conversation import Context, State, StatusInfo, Turn, handle
 from normalizer.language import detect_language
+from tests.helpers import MONAS
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+TICKET = "JKT-2611-00001"
+OPEN = StatusInfo(TICKET, "Menunggu", "merah", "Kelurahan Gambir", "26-11-2026 16:15")
 
 
-def context_for(config, normalizer, buttons=False, duplicate=None, statuses=None):
+def context_for(config, normalizer, buttons=False, duplicate=None, statuses=None, now=NOW):
     statuses = statuses or {}
     return Context(
         config=config,
@@ -14,6 +22,7 @@ def context_for(config, normalizer, buttons=False, duplicate=None, statuses=None
         channel_buttons=buttons,
         find_duplicate=lambda category, lat, lon, text: duplicate,
         report_status=lambda ticket, language: statuses.get(ticket),
+        now=now,
     )
 
 
@@ -92,7 +101,97 @@ def test_an_emergency_is_created_at_once(config, normalizer):
     state, [outcome] = talk(context, "KEBAKARAN rumah di kel. Kenari, api besar, ada orang terjebak!")
     assert outcome.create is not None and outcome.created_message == "emergency"
     assert outcome.create.urgency == "darurat" and outcome.create.confidential is True
-    assert outcome.replies == [] and state.draft is None
+    assert state.draft is None and state.emergency.category == "kebakaran"
+    assert [r.text for r in outcome.replies] == [config.message("emergency_ask_details", "id")], "it has a place: details next"
+
+
+EMERGENCY = "KEBAKARAN! rumah terbakar, ada orang terjebak, tolong!"  # no place
+
+
+def created(state):
+    """What the worker does once the report exists."""
+    state.report_created(TICKET)
+    return state
+
+
+def test_after_an_emergency_its_location_then_photos_and_words_go_to_the_same_report(config, normalizer):
+    context = context_for(config, normalizer, buttons=True, statuses={TICKET: OPEN})
+    state, [first] = talk(context, EMERGENCY)
+    [ask] = first.replies
+    assert ask.text == config.message("emergency_ask_location_share", "id") and ask.request_location
+    assert state.awaiting == "emergency_location"
+    state, outcomes = talk(context, Turn(latitude=MONAS[0], longitude=MONAS[1]), Turn(photos=(7,)),
+                           "apinya sudah menjalar ke rumah sebelah", state=created(state))
+    located, photo, words = (o.add for o in outcomes)
+    assert (located.ticket, located.location.kelurahan, located.place) == (TICKET, "Gambir", "Kel. Gambir")
+    assert outcomes[0].replies == [], "the worker's confirmation asks for photos and details"
+    assert photo.photos == (7,) and photo.location is None and photo.text == ""
+    assert words.text == "apinya sudah menjalar ke rumah sebelah" and words.ticket == TICKET
+    assert all(o.create is None for o in outcomes) and state.awaiting == "emergency_details"
+    state, [done] = talk(context, "selesai", state=state)
+    assert done.replies[0].text == config.message("emergency_closed", "id", ticket=TICKET) and state.emergency is None
+    state, [fresh] = talk(context, "lampu jalan mati", state=state)
+    assert fresh.add is None and state.draft is not None, "a new message is a new report again"
+
+
+def test_in_words_the_place_is_asked_until_given(config, normalizer):
+    context = context_for(config, normalizer, statuses={TICKET: OPEN})
+    state, [first] = talk(context, EMERGENCY)
+    assert first.replies[0].text == config.message("emergency_ask_location", "id")
+    state, (words, place, ok) = talk(context, "ada 3 orang terjebak di lantai 2", "di Jl. Kenari, kel. Kenari", "ok",
+                                     state=created(state))
+    assert words.add.text == "ada 3 orang terjebak di lantai 2" and words.add.location is None
+    assert words.replies[0].text == config.message("emergency_ask_location", "id"), "still no place: asked again"
+    assert place.add.location.kelurahan == "Kenari" and place.add.place == "Jl. Kenari, Kel. Kenari"
+    assert ok.add is None and ok.replies[0].text == config.message("emergency_ask_details", "id")
+
+
+def test_commands_still_work_and_cancel_only_ends_the_questions(config, normalizer):
+    context = context_for(config, normalizer, statuses={TICKET: OPEN})
+    state, _ = talk(context, EMERGENCY)
+    state, (status, help_, choice, cancel) = talk(context, "status", "bantuan", Turn(choice="jalan"), "batal",
+                                                 state=created(state))
+    assert status.replies[0].text.startswith(f"{TICKET}: Menunggu") and help_.replies[0].text.startswith("Kirim laporan")
+    assert choice.replies[0].text == config.message("emergency_ask_location", "id"), "a stale button: the question again"
+    assert cancel.replies[0].text == config.message("emergency_closed", "id", ticket=TICKET) and state.emergency is None
+    state, _ = talk(context, EMERGENCY)
+    state, [stop] = talk(context, "STOP", state=created(state))
+    assert stop.stop_contact and state.emergency is None
+
+
+DETAIL = "rumah nomor 12 dekat masjid"  # a detail while the questions last, no report on its own
+
+
+def test_a_clear_new_report_silence_or_a_closed_report_end_the_questions(config, normalizer):
+    context = context_for(config, normalizer, statuses={TICKET: OPEN})
+    state, _ = talk(context, EMERGENCY)
+    state, [other] = talk(context, "lampu jalan mati di Jl. Kenari", state=created(state))
+    assert other.add is None and state.emergency is None and state.draft.category == "listrik"
+    state, _ = talk(context, EMERGENCY, state=State())
+    state, [kept] = talk(context, DETAIL, state=created(state))
+    assert kept.add.text == DETAIL, "while the questions last it is a detail"
+    later = context_for(config, normalizer, statuses={TICKET: OPEN},
+                        now=NOW + timedelta(minutes=config.conversation.expire_after_minutes + 1))
+    state, [quiet] = talk(later, DETAIL, state=state)
+    assert quiet.add is None and quiet.create is None and state.emergency is None
+    state, _ = talk(context, EMERGENCY, state=State())
+    closed = context_for(config, normalizer, statuses={TICKET: replace(OPEN, status="Selesai", closed=True)})
+    state, [after] = talk(closed, DETAIL, state=created(state))
+    assert after.add is None and state.emergency is None
+
+
+def test_more_urgent_words_stay_with_the_emergency(config, normalizer):
+    context = context_for(config, normalizer, statuses={TICKET: OPEN})
+    state, _ = talk(context, EMERGENCY)
+    state, [more] = talk(context, "ada korban luka butuh ambulans", state=created(state))
+    assert more.add.text == "ada korban luka butuh ambulans" and more.create is None and state.emergency is not None
+
+
+def test_an_open_emergency_survives_a_round_trip_through_storage(config, normalizer):
+    context = context_for(config, normalizer, statuses={TICKET: OPEN})
+    state, _ = talk(context, EMERGENCY)
+    restored = State.from_dict(created(state).to_dict())
+    assert restored == state and restored.emergency.ticket == TICKET
 
 
 def test_out_of_area_gets_no_wrong_door_and_nothing_is_created(config, normalizer):

@@ -10,6 +10,7 @@ from gateway.worker import Worker
 from store.inbox import record_inbound
 from store.models import ContactIdentity, InboundMessage, OutboundMessage, Report, ReportFollower
 from store.reporters import contact_hash
+from tests.helpers import MONAS
 
 
 class Phone:
@@ -117,12 +118,44 @@ def test_a_blocked_contact_is_stopped_and_stop_is_honoured(units_db, worker, pho
     assert phone.said[-1] == worker.services.config.message("welcome", "id")
 
 
-def test_an_emergency_is_created_at_once_with_112(units_db, worker, phone):
+def test_an_emergency_is_created_at_once_with_112(units_db, worker, phone, config):
     say(units_db, worker, "KEBAKARAN rumah di kel. Kenari, api besar, ada orang terjebak!")
-    assert phone.said[-1].startswith("DARURAT: segera hubungi 112. Laporan JKT-")
+    assert phone.said[-2].startswith("DARURAT: segera hubungi 112. Laporan JKT-")
+    assert phone.said[-1] == config.message("emergency_ask_details", "id"), "then the bot asks for details"
     with units_db.transaction() as session:
         report = session.scalar(select(Report))
         assert report.priority == "darurat" and report.category == "kebakaran"
+
+
+def test_after_an_emergency_the_place_and_details_go_to_the_same_report(units_db, worker, phone, config):
+    say(units_db, worker, "KEBAKARAN! rumah terbakar, ada orang terjebak, tolong!", session="caller")
+    emergency, asked = phone.said[-2:]
+    assert emergency.startswith("DARURAT: segera hubungi 112. Laporan JKT-")
+    assert asked == config.message("emergency_ask_location", "id")
+    with units_db.transaction() as session:
+        report = session.scalar(select(Report))
+        ticket = report.ticket
+        assert (report.priority, report.assigned_unit, report.latitude) == ("darurat", None, None)
+        assert report.needs_review, "no place yet: triage"
+    say(units_db, worker, "", session="caller", lat=MONAS[0], lon=MONAS[1])
+    assert phone.said[-1].startswith(f"Lokasi laporan {ticket}: Kel. Gambir. Diteruskan ke Kelurahan Gambir.")
+    say(units_db, worker, "nama saya Budi Santoso, hp 081234567890, apinya menjalar ke rumah sebelah", session="caller")
+    assert phone.said[-1] == config.message("emergency_detail_added", "id", ticket=ticket)
+    with units_db.transaction() as session:
+        [report] = session.scalars(select(Report)).all()
+        assert (report.latitude, report.longitude) == MONAS and report.location_precision == "point"
+        assert report.assigned_unit.name == "Kelurahan Gambir" and report.kelurahan_code == "31.71.01.1001"
+        assert not report.needs_review and report.status == "menunggu" and report.priority == "darurat"
+        assert "menjalar ke rumah sebelah" in report.description
+        assert "Budi" not in report.description and "081234567890" not in report.description, "redacted as intake does"
+        assert "081234567890" in report.original_text, "the citizen's own words, encrypted"
+        notes = [event.note for event in report.events if not event.note_public]
+        assert notes == ["Lokasi dari pelapor: Kel. Gambir", "Keterangan tambahan dari pelapor"]
+    say(units_db, worker, "selesai", session="caller")
+    assert phone.said[-1] == config.message("emergency_closed", "id", ticket=ticket)
+    say(units_db, worker, "status", session="caller")
+    assert phone.said[-1].startswith(f"{ticket}: Menunggu (merah). Ditangani Kelurahan Gambir.")
+    assert count(units_db, Report) == 1
 
 
 def test_a_citizen_can_follow_an_existing_report_instead(units_db, worker, phone):
@@ -161,3 +194,17 @@ def test_an_abandoned_draft_is_reminded_once_then_expires(units_db, worker, phon
     assert phone.said[-2:] == [config.message("reminder", "id"), config.message("expired", "id")]
     say(units_db, worker, "kel. Kenari", session="forgetful")
     assert phone.said[-1] != config.message("ask_confidential", "id"), "the old draft is gone"
+
+
+def test_once_the_emergency_report_is_closed_what_follows_is_a_new_conversation(units_db, worker, phone, config):
+    from tests.helpers import bring_to
+
+    say(units_db, worker, "KEBAKARAN! rumah terbakar, ada orang terjebak, tolong!", session="late")
+    with units_db.transaction() as session:
+        ticket = session.scalar(select(Report)).ticket
+    bring_to(units_db, config, ticket, "ditolak")
+    say(units_db, worker, "rumah nomor 12 dekat masjid", session="late")
+    assert phone.said[-1] == config.message("not_a_report", "id"), "no longer a detail of the closed report"
+    with units_db.transaction() as session:
+        [report] = session.scalars(select(Report)).all()
+        assert "masjid" not in report.description
