@@ -37,6 +37,9 @@ class Incoming:
     sender_name: str | None = None
     choice: str | None = None  # the data of a pressed button (Telegram callback_data), never typed text
     acknowledge: str | None = None  # what the first reply must acknowledge (Telegram: the callback query id)
+    # What every reply needs to answer in context (an e-mail's Message-ID and References, the mention's
+    # tweet id); stored unencrypted with the outbox row, so never personal data.
+    reply_context: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -50,6 +53,7 @@ class Outgoing:
     choices: tuple[tuple[tuple[str, str], ...], ...] = ()  # inline buttons, rows of (label, data sent back as a choice)
     acknowledges: str | None = None  # the press this reply answers (Telegram: answerCallbackQuery first)
     media_urls: tuple[str, ...] = ()
+    reply_context: dict[str, Any] = field(default_factory=dict)  # the Incoming's, handed back to its adapter
 
 
 class SendError(Exception):

@@ -46,7 +46,7 @@ def submit_report(
     category = config.category(submission.category)
     if category is None:
         raise ValueError(f"unknown category {submission.category!r}")
-    known_names = _names(submission.reporter_contacts)
+    known_names = reporter_names(submission.reporter_contacts)
     normalized = normalizer.normalize(
         submission.description, submission.latitude, submission.longitude, known_names=known_names
     )
@@ -140,7 +140,7 @@ def _evidence(normalized: NormalizedReport, location: LocationResult) -> dict:
     }
 
 
-def _names(contacts: tuple[Contact, ...]) -> tuple[str, ...]:
+def reporter_names(contacts: tuple[Contact, ...]) -> tuple[str, ...]:
     """The reporter's own name and its parts, to be redacted from what they wrote."""
     names = {c.name.strip() for c in contacts if c.name and c.name.strip()}
     return tuple(sorted(names | {part for name in names for part in name.split() if len(part) >= 3}))

@@ -18,8 +18,7 @@ from bots.base import Adapter, Incoming, Outgoing, PermanentError, RetryableErro
 from gateway.conversation import POINT_PRECISIONS, Addition, Context, Draft, Outcome, Reply, State, StatusInfo, Turn, handle
 from gateway.dispatch import NamedPlace, plan_dispatch
 from gateway.duplicates import likely_duplicates
-from gateway.intake import Submission, submit_report
-from gateway.intake import _names as reporter_names  # the reporter's names, redacted as intake does
+from gateway.intake import Submission, reporter_names, submit_report
 from gateway.services import Services
 from normalizer import redact
 from store import lifecycle
@@ -129,7 +128,7 @@ class Worker:
                 body=reply.text,
                 idempotency_key=f"in:{inbound_id}:{incoming.provider_message_id}:{number}",
                 contact_id=identity.id,
-                extras=_extras(reply, incoming.acknowledge if number == 0 else None),
+                extras=_extras(reply, incoming.acknowledge if number == 0 else None, incoming.reply_context),
             )
         save_conversation(session, conversation, state.to_dict())
 
@@ -296,16 +295,20 @@ def outgoing_from(message: OutboundMessage) -> Outgoing:
         request_location=bool(extras.get("request_location")),
         choices=tuple(tuple((label, data) for label, data in row) for row in extras.get("choices", [])),
         acknowledges=extras.get("acknowledges"),
+        reply_context=extras.get("reply_context") or {},
     )
 
 
-def _extras(reply: Reply, acknowledges: str | None) -> dict:
-    """How a reply is shown, stored with its outbox row; `acknowledges` goes with the first reply to a press."""
+def _extras(reply: Reply, acknowledges: str | None, reply_context: dict) -> dict:
+    """How a reply is shown, stored with its outbox row; `acknowledges` goes with the first reply to a press,
+    the channel's reply context (threading) with every reply."""
     extras = {"buttons": [list(row) for row in reply.buttons], "request_location": reply.request_location}
     if reply.choices:
         extras["choices"] = [[list(choice) for choice in row] for row in reply.choices]
     if acknowledges:
         extras["acknowledges"] = acknowledges
+    if reply_context:
+        extras["reply_context"] = reply_context
     return extras
 
 

@@ -308,3 +308,42 @@ class ReportFollower(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("report_id", "contact_id", name="uq_report_followers_report_contact"),)
+
+
+class PollCursor(Base):
+    """Where a poller stopped (IMAP UIDVALIDITY + last UID, X since_id…), so a restart neither
+    re-imports nor skips."""
+
+    __tablename__ = "poll_cursors"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)  # e.g. "imap:INBOX", "x:mentions"
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TriageItem(Base):
+    """A message that is not clearly a report (e.g. a mention of the city account): the social-media
+    team turns it into a report or dismisses it."""
+
+    __tablename__ = "triage_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(128))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact_identities.id"))
+    text: Mapped[str] = mapped_column(EncryptedText)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    contact: Mapped[ContactIdentity | None] = relationship()
+    report: Mapped[Report | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id", name="uq_triage_items_channel_provider_id"),
+        CheckConstraint("status IN ('pending','converted','dismissed')", name="status"),
+    )

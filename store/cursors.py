@@ -1,0 +1,28 @@
+"""Pollers' cursors: where the IMAP poller or the X mentions poller stopped last time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from store.db import Database, unit_of_work
+from store.models import PollCursor
+from store.types import utcnow
+
+
+def get_cursor(target: Database | Session, name: str) -> dict[str, Any]:
+    """The cursor's value; {} before the first poll."""
+    with unit_of_work(target) as session:
+        cursor = session.get(PollCursor, name)
+        return dict(cursor.value) if cursor else {}
+
+
+def set_cursor(target: Database | Session, name: str, value: dict[str, Any]) -> None:
+    """Move the cursor: in the caller's transaction, with what it stored (so both commit or neither)."""
+    with unit_of_work(target) as session:
+        cursor = session.get(PollCursor, name, with_for_update=True)
+        if cursor is None:
+            session.add(PollCursor(name=name, value=value, updated_at=utcnow()))
+        else:
+            cursor.value, cursor.updated_at = value, utcnow()
