@@ -17,6 +17,7 @@ class Capabilities:
     location: bool = False  # can share a location
     photos: bool = False
     max_length: int = 4096  # characters in one message
+    public: bool = False  # replies are public (X mentions): never personal data, no questions
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Incoming:
     # What every reply needs to answer in context (an e-mail's Message-ID and References, the mention's
     # tweet id); stored unencrypted with the outbox row, so never personal data.
     reply_context: dict[str, Any] = field(default_factory=dict)
+    about_ticket: str | None = None  # a ticket the message is verifiably about (an e-mail reply to its signed thread)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
