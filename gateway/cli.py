@@ -74,10 +74,10 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     wilayah = load_wilayah(config)
     db = _ready_database(config, wilayah)
     app = create_app(config, db, wilayah, normalizer=build_normalizer(config, wilayah))
-    if not getattr(args, "no_worker", False):
-        from gateway.jobs import start_scheduler
+    from gateway.jobs import start_scheduler
 
-        start_scheduler(app, telegram_polling=os.environ.get("TELEGRAM_MODE", "webhook") == "polling")
+    start_scheduler(app, telegram_polling=os.environ.get("TELEGRAM_MODE", "webhook") == "polling",
+                    with_worker=not getattr(args, "no_worker", False))
     host, port = config.server.host, config.server.port
     log.info("serving on http://%s:%d (public address %s)", host, port, config.server.base_url)
     serve(app, host=host, port=port, threads=config.server.threads, ident="lapor-gateway")

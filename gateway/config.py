@@ -23,7 +23,8 @@ REQUIRED_MESSAGES = frozenset(
     """welcome help not_a_report ask_location ask_location_share location_button ask_category ask_confidential
     offer_duplicate confirm created subscribed emergency emergency_ask_location emergency_ask_location_share
     emergency_ask_details emergency_located emergency_photo_added emergency_detail_added emergency_closed
-    out_of_area cancelled status status_unknown no_ticket
+    out_of_area cancelled status status_changed status_note status_done rating_thanks rating_refused comment_added
+    status_unknown no_ticket
     stopped yes_no confidential_yes confidential_no unit_triage colour_red colour_purple colour_blue colour_yellow
     colour_green colour_grey track_title track_status track_unit track_due track_reported track_timeline track_proof
     track_privacy track_place photo_rejected slow_down reminder expired""".split()
@@ -165,6 +166,16 @@ class ConversationConfig(Strict):
     rate_limit_seconds: int = Field(default=60, gt=0)
 
 
+class ScheduleConfig(Strict):
+    """Seconds between runs of each scheduled job (`run.py serve`); every job is safe to run in several processes."""
+
+    worker: float = Field(default=0.5, gt=0)  # inbox and outbox; webhooks also wake it at once
+    reminders: float = Field(default=60, gt=0)  # abandoned drafts: one reminder, then expiry
+    notifications: float = Field(default=5, gt=0)  # status changes told to the reports' followers
+    mailbox: float = Field(default=30, gt=0)  # IMAP poll (when the email channel is configured)
+    mentions: float = Field(default=60, gt=0)  # X mentions poll (when configured)
+
+
 class Open311Config(Strict):
     api_keys_env: str = "OPEN311_API_KEYS"
     max_results: int = Field(default=1000, ge=1, le=10_000)
@@ -181,6 +192,7 @@ class Config(Strict):
     geography: GeographyConfig = GeographyConfig()
     normalizer: NormalizerConfig = NormalizerConfig()
     conversation: ConversationConfig = ConversationConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     lifecycle: LifecycleConfig
     statuses: dict[str, StatusConfig]
     service_units: list[ServiceUnitConfig] = Field(min_length=1)

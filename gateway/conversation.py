@@ -44,6 +44,7 @@ COMMANDS = {
 }
 STATUS_WORDS = ("/status", "status", "cek laporan", "cek status", "check")
 DONE = frozenset({"selesai", "cukup", "sudah", "sudah cukup", "done", "finished", "that's all"})  # ends an emergency's details
+RATING = re.compile(r"^\s*(?:nilai|rating|skor)?\s*([1-5])(?:\s*/\s*5)?(?![\d.,])\s*(.*)$", re.IGNORECASE | re.DOTALL)
 TEXT_CHOICES = 8  # categories numbered in a text-only question (SMS: two segments at most)
 PRECISE = ("point", "landmark", "street", "kelurahan")  # places precise enough to dispatch to
 POINT_PRECISIONS = ("point", "landmark", "street")  # places whose coordinates are a point (area centroids are not)
@@ -87,6 +88,7 @@ class State:
     last_ticket: str | None = None
     reminded: bool = False  # an unfinished draft was already reminded of
     emergency: Emergency | None = None  # an emergency report whose details are still coming
+    rating_ticket: str | None = None  # a finished report the citizen was asked to rate 1–5
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,7 +100,8 @@ class State:
         draft = Draft(**data["draft"]) if data.get("draft") else None
         emergency = Emergency(**data["emergency"]) if data.get("emergency") else None
         return cls(language=data.get("language", "id"), awaiting=data.get("awaiting"), draft=draft,
-                   last_ticket=data.get("last_ticket"), reminded=data.get("reminded", False), emergency=emergency)
+                   last_ticket=data.get("last_ticket"), reminded=data.get("reminded", False), emergency=emergency,
+                   rating_ticket=data.get("rating_ticket"))
 
     def report_created(self, ticket: str) -> None:
         """The worker wrote a report for this citizen: STATUS shows it, and an emergency's details go to it."""
@@ -114,6 +117,7 @@ class Turn:
     longitude: float | None = None
     photos: tuple[int, ...] = ()  # attachment ids already stored
     choice: str | None = None  # the data of a pressed inline button, instead of text
+    about_ticket: str | None = None  # the channel vouches the message is about this ticket (a signed e-mail thread)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,22 @@ class Addition:
     photos: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class Comment:
+    """A citizen's follow-up about a report they follow: words for the assigned unit, photos."""
+
+    ticket: str
+    text: str  # as written; the worker redacts it as intake does
+    photos: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rating:
+    ticket: str
+    score: int  # 1–5
+    comment: str | None = None
+
+
 @dataclass
 class Outcome:
     state: State
@@ -153,6 +173,8 @@ class Outcome:
     created_message: str = "created"
     follow: str | None = None  # ticket the citizen chose to follow instead of a new report
     add: Addition | None = None  # the worker adds it to its report and confirms with the ticket
+    comment: Comment | None = None  # a follow-up about a report the citizen follows, for its unit
+    rate: Rating | None = None  # the citizen's 1–5 for a finished report
     stop_contact: bool = False
     restart_contact: bool = False
 
@@ -165,6 +187,7 @@ class Context:
     find_duplicate: Callable[[str, float, float, str], tuple[str, str] | None]  # → (ticket, status label)
     report_status: Callable[[str, str], StatusInfo | None]  # (ticket, language) → status
     now: datetime  # when the turn arrived (UTC): the engine reads no clock
+    is_following: Callable[[str], bool] = lambda ticket: False  # does this citizen follow the ticket?
 
 
 def handle(state: State, turn: Turn, context: Context) -> Outcome:
@@ -178,6 +201,13 @@ def handle(state: State, turn: Turn, context: Context) -> Outcome:
     command = _command(text)
     if command:
         return command(state, text, context)
+    rating = _rating(text, state, context) if state.rating_ticket and state.awaiting != "category" else None
+    if rating is not None:
+        state.rating_ticket = None
+        return Outcome(state, rate=rating)
+    about = _followed_ticket(turn, text, context) if state.draft is None and state.emergency is None else None
+    if about is not None:
+        return Outcome(state, comment=Comment(about, text, turn.photos))
     outcome = Outcome(state)
     if state.emergency is not None:
         return _follow_emergency(state, turn, context, outcome)
@@ -187,6 +217,30 @@ def handle(state: State, turn: Turn, context: Context) -> Outcome:
     if outcome.replies or outcome.create or outcome.follow:
         return outcome
     return _next_question(state, context, outcome)
+
+
+def _rating(text: str, state: State, context: Context) -> Rating | None:
+    """'5', '4 cepat sekali', 'nilai 3', '2/5 lambat': a score for the report awaiting one — unless the
+    words after the number are a new report ('5 rumah kebanjiran lagi')."""
+    found = RATING.match(text)
+    if not found:
+        return None
+    comment = found.group(2).strip(" .,-:")
+    if comment and context.normalizer.normalize(comment).is_report and len(comment.split()) > 3:
+        return None
+    return Rating(state.rating_ticket, int(found.group(1)), comment or None)
+
+
+def _followed_ticket(turn: Turn, text: str, context: Context) -> str | None:
+    """The report a follow-up is about: the ticket its channel vouches for, or one the citizen names
+    and follows (with something to say beyond the number)."""
+    if turn.about_ticket and (text or turn.photos):
+        return turn.about_ticket
+    found = TICKET.search(text)
+    if not found or len(TICKET.sub("", text).split()) < 2:
+        return None
+    ticket = found.group(1).upper()
+    return ticket if context.is_following(ticket) else None
 
 
 # -- commands -------------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
-"""Scheduled work inside `run.py serve`: the worker, every half second and at once when a webhook
-stores a message (APScheduler 3: one scheduler per deployment — `run.py worker` processes run
-without it)."""
+"""Scheduled work inside `run.py serve` (APScheduler 3), timed by `schedule` in config.yaml: the
+worker (inbox and outbox; webhooks also wake it at once), reminders of abandoned drafts, status
+notifications, and the pollers. Every job is safe in several processes: claims skip locked rows,
+cursors are locked while they move, and outbox keys make a repeated message a no-op. With
+`serve --no-worker` the worker job is left to `run.py worker` processes and the rest still runs.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from gateway.notifications import tell_followers
 from gateway.worker import Worker
 from store.types import utcnow
 
@@ -26,19 +30,26 @@ def run_reminders(worker: Worker) -> None:
     remind_and_expire(worker.services)
 
 
+def run_notifications(worker: Worker, with_worker: bool) -> None:
+    if tell_followers(worker.services) and with_worker:
+        run_worker(worker)
+
+
 def run_telegram_poller(worker: Worker) -> None:
     if poll_telegram(worker.services):
         run_worker(worker)
 
 
-def start_scheduler(app: Flask, interval_s: float = 0.5, telegram_polling: bool = False) -> BackgroundScheduler:
+def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: bool = True) -> BackgroundScheduler:
     services = app.extensions["lapor"]
+    every = services.config.schedule
     worker = Worker(services, services.adapters)  # jobs live in memory, so they may take the worker itself
     scheduler = BackgroundScheduler(timezone="UTC")
-    # Several runs may overlap when there is a backlog: claims skip rows another run holds, and a
-    # sender's messages still go one at a time (store.inbox.claim_inbound).
-    scheduler.add_job(run_worker, "interval", args=[worker], id=JOB_ID, seconds=interval_s,
-                      max_instances=services.config.server.worker_threads, coalesce=True, next_run_time=utcnow())
+    if with_worker:
+        # Several runs may overlap when there is a backlog: claims skip rows another run holds, and a
+        # sender's messages still go one at a time (store.inbox.claim_inbound).
+        scheduler.add_job(run_worker, "interval", args=[worker], id=JOB_ID, seconds=every.worker,
+                          max_instances=services.config.server.worker_threads, coalesce=True, next_run_time=utcnow())
     if "telegram" in services.adapters and not telegram_polling and services.config.server.public_base_url:
         try:
             services.adapters["telegram"].set_webhook(f"{services.config.server.base_url}/webhooks/telegram")
@@ -48,8 +59,13 @@ def start_scheduler(app: Flask, interval_s: float = 0.5, telegram_polling: bool 
         services.adapters["telegram"].start_polling()
         scheduler.add_job(run_telegram_poller, "interval", args=[worker], id="telegram-poller", seconds=1,
                           max_instances=1, coalesce=True)
-    scheduler.add_job(run_reminders, "interval", args=[worker], id="reminders", minutes=1, max_instances=1, coalesce=True)
+    scheduler.add_job(run_reminders, "interval", args=[worker], id="reminders", seconds=every.reminders,
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(run_notifications, "interval", args=[worker, with_worker], id="notifications",
+                      seconds=every.notifications, max_instances=1, coalesce=True)
     scheduler.start()
+    if not with_worker:
+        return scheduler
 
     def wake() -> None:
         try:

@@ -15,7 +15,9 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bots.base import Adapter, Incoming, Outgoing, PermanentError, RetryableError
-from gateway.conversation import POINT_PRECISIONS, Addition, Context, Draft, Outcome, Reply, State, StatusInfo, Turn, handle
+from gateway.conversation import (
+    POINT_PRECISIONS, Addition, Comment, Context, Draft, Outcome, Rating, Reply, State, StatusInfo, Turn, handle,
+)
 from gateway.dispatch import NamedPlace, plan_dispatch
 from gateway.duplicates import likely_duplicates
 from gateway.intake import Submission, reporter_names, submit_report
@@ -23,12 +25,15 @@ from gateway.services import Services
 from normalizer import redact
 from store import lifecycle
 from store.attachments import AttachmentError, attach_to_report, save_attachment
-from store.conversations import follow_report, load_conversation, save_conversation
+from store.conversations import follow_report, is_following, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
 from store.models import ContactIdentity, OutboundMessage, Report
 from store.outbox import SendResult, claim_due_outbound, queue_outbound, record_results
 from store.reporters import Contact, find_or_add_contact
-from store.reports import Actor, NotFound, Relocation, add_report_detail, get_report, relocate_report
+from store.reports import (
+    Actor, NotFound, RatingError, Relocation, add_citizen_comment, add_report_detail, get_report, rate_report,
+    relocate_report,
+)
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -106,10 +111,11 @@ class Worker:
             find_duplicate=lambda category, lat, lon, text: self._duplicate(session, category, lat, lon, text, state.language),
             report_status=lambda ticket, language: self._status(session, ticket, language),
             now=utcnow(),
+            is_following=lambda ticket: is_following(session, ticket, identity.id),
         )
         photos, rejected = self._store_photos(session, adapter, incoming)
         turn = Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude, photos=photos,
-                    choice=incoming.choice)
+                    choice=incoming.choice, about_ticket=incoming.about_ticket)
         outcome = handle(state, turn, context)
         replies = [Reply(services.config.message("photo_rejected", state.language, reason=reason)) for reason in rejected]
         replies += self._carry_out(session, outcome, contact, identity, state) + outcome.replies
@@ -174,7 +180,28 @@ class Worker:
                     "subscribed", state.language, ticket=report.ticket, link=self._link(report))))
         if outcome.add is not None:
             replies.append(self._add_to_report(session, outcome.add, contact, state.language))
+        if outcome.comment is not None:
+            replies.append(self._comment(session, outcome.comment, contact, state.language))
+        if outcome.rate is not None:
+            replies.append(self._rate(session, outcome.rate, identity, state.language))
         return replies
+
+    def _comment(self, session: Session, comment: Comment, contact: Contact, language: str) -> Reply:
+        """A follow-up about a followed report: redacted as intake does, an internal note for its unit."""
+        text = self.services.normalizer.normalize(comment.text, known_names=reporter_names((contact,))).description
+        report = add_citizen_comment(session, comment.ticket, text or "(foto)", CITIZEN)
+        attach_to_report(session, list(comment.photos), report.id)
+        unit = report.assigned_unit.name if report.assigned_unit else self.services.config.message("unit_triage", language)
+        return Reply(self.services.config.message("comment_added", language, ticket=report.ticket, unit=unit))
+
+    def _rate(self, session: Session, rating: Rating, identity: ContactIdentity, language: str) -> Reply:
+        config = self.services.config
+        try:
+            rate_report(session, rating.ticket, rating.score, rating.comment, reporter_id=identity.reporter_id)
+        except RatingError:
+            status = config.statuses[get_report(session, rating.ticket).status].label.get(language)
+            return Reply(config.message("rating_refused", language, ticket=rating.ticket, status=status))
+        return Reply(config.message("rating_thanks", language, ticket=rating.ticket, score=rating.score))
 
     def _create(self, session: Session, outcome: Outcome, contact: Contact, identity: ContactIdentity, state: State) -> Reply:
         services, draft = self.services, outcome.create

@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import Conversation, Report, ReportFollower
+from store.models import ContactIdentity, Conversation, Report, ReportFollower
 from store.types import utcnow
 
 
@@ -53,3 +53,20 @@ def follow_report(session: Session, ticket: str, contact_id: int) -> Report | No
     return report
 
 
+
+
+def is_following(session: Session, ticket: str, contact_id: int) -> bool:
+    """Whether this contact follows the report (reported it, or joined it as a duplicate)."""
+    return session.scalar(
+        select(ReportFollower.id).join(Report, Report.id == ReportFollower.report_id)
+        .where(Report.ticket == ticket, ReportFollower.contact_id == contact_id)
+    ) is not None
+
+
+def followers_of(session: Session, report_id: int) -> list[ContactIdentity]:
+    """The contacts to tell of a report's changes, except those who asked never to be messaged."""
+    return list(session.scalars(
+        select(ContactIdentity).join(ReportFollower, ReportFollower.contact_id == ContactIdentity.id)
+        .where(ReportFollower.report_id == report_id, ContactIdentity.stopped_at.is_(None))
+        .order_by(ContactIdentity.id)
+    ))

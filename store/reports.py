@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from store import lifecycle
@@ -242,11 +242,37 @@ def add_report_detail(target: Database | Session, ticket: str, detail: str, orig
         return report
 
 
-def rate_report(db: Database, ticket: str, score: int, comment: str | None = None, reporter_id: int | None = None) -> Rating:
+def add_citizen_comment(session: Session, ticket: str, comment: str, actor: Actor) -> Report:
+    """A follow-up from a reporter (already redacted): an internal note in the history, for the unit
+    handling it; status and unit unchanged."""
+    report = _locked(session, ticket)
+    session.add(_event(report, report.status, report.status, report.assigned_unit, actor, comment, False, utcnow()))
+    report.updated_at = utcnow()
+    session.flush()
+    return report
+
+
+def newest_event_id(session: Session) -> int:
+    return session.scalar(select(func.max(StatusEvent.id))) or 0
+
+
+def status_changes(session: Session, after_event_id: int, late_since: datetime, limit: int = 200) -> list[StatusEvent]:
+    """Status events that changed a report's status, after `after_event_id` — and, again, those written
+    since `late_since` (a transaction that committed late may have left a lower id behind the cursor;
+    whoever tells citizens keys each message so seeing an event twice is harmless)."""
+    changed = (StatusEvent.from_status.is_not(None), StatusEvent.from_status != StatusEvent.to_status)
+    late = select(StatusEvent).where(*changed, StatusEvent.id <= after_event_id, StatusEvent.created_at >= late_since)
+    new = select(StatusEvent).where(*changed, StatusEvent.id > after_event_id).order_by(StatusEvent.id).limit(limit)
+    return list(session.scalars(late.order_by(StatusEvent.id))) + list(session.scalars(new))
+
+
+def rate_report(
+    target: Database | Session, ticket: str, score: int, comment: str | None = None, reporter_id: int | None = None
+) -> Rating:
     """A citizen's 1–5 rating of a finished report (one per reporter)."""
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise RatingError("a rating is a whole number from 1 to 5")
-    with db.transaction() as session:
+    with unit_of_work(target) as session:
         report = _locked(session, ticket)
         if report.status != lifecycle.SELESAI:
             raise RatingError(f"only a finished (selesai) report can be rated; this one is {report.status}")

@@ -1,0 +1,105 @@
+"""Citizens hear of every status change of the reports they follow, on their own channel.
+
+A scheduler job reads the status events written since its cursor (whoever wrote them: the console,
+an officer's Telegram buttons, Open311, another process) and queues one short message per event and
+follower, keyed report + event + recipient: several workers, a crash between queueing and sending,
+or an event seen twice queue it once. On `selesai` the message carries the proof photo and asks for
+a 1–5 rating, which the citizen answers in the same chat, SMS or e-mail thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bots.sms import segments
+from gateway.conversation import State
+from gateway.services import Services
+from store import lifecycle
+from store.conversations import followers_of, load_conversation, save_conversation
+from store.cursors import get_cursor, set_cursor
+from store.models import ContactIdentity, StatusEvent
+from store.outbox import queue_outbound
+from store.reports import newest_event_id, status_changes
+from store.types import utcnow
+
+CURSOR = "notifications"
+LATE_COMMITS = timedelta(minutes=10)  # events re-read this long after they were written
+SMS_SEGMENTS = 2
+
+
+def tell_followers(services: Services, now: datetime | None = None) -> int:
+    """Queue the messages for status changes not yet told; returns how many were queued."""
+    now = now or utcnow()
+    queued = 0
+    with services.db.transaction() as session:
+        cursor = get_cursor(session, CURSOR)
+        if "after_event_id" not in cursor:  # first run: what happened before is not news
+            set_cursor(session, CURSOR, {"after_event_id": newest_event_id(session), "since": now.isoformat()})
+            return 0
+        after = cursor["after_event_id"]
+        late_since = max(now - LATE_COMMITS, datetime.fromisoformat(cursor["since"]))
+        events = status_changes(session, after, late_since)
+        for event in events:
+            for contact in followers_of(session, event.report_id):
+                if _can_be_told(services, contact):
+                    queued += _tell(session, services, event, contact)
+        newest = max((event.id for event in events), default=after)
+        if newest > after:
+            set_cursor(session, CURSOR, {**cursor, "after_event_id": newest})
+    return queued
+
+
+def _can_be_told(services: Services, contact: ContactIdentity) -> bool:
+    """Public channels (X) carry no per-citizen updates: those citizens were invited to continue privately."""
+    adapter = services.adapters.get(contact.channel)
+    return adapter is None or not adapter.capabilities.public
+
+
+def _tell(session: Session, services: Services, event: StatusEvent, contact: ContactIdentity) -> int:
+    report, config = event.report, services.config
+    language = contact.reporter.language if contact.reporter.language in ("id", "en") else "id"
+    text = status_message(services, event, language, sms=contact.channel == "sms")
+    queued = queue_outbound(
+        session, channel=contact.channel, recipient=contact.address, body=text, contact_id=contact.id,
+        report_id=report.id, idempotency_key=f"status:{report.id}:{event.id}:{contact.id}",
+    )
+    if queued and event.to_status == lifecycle.SELESAI:
+        _ask_for_rating(session, contact, report.ticket)
+    return int(queued)
+
+
+def status_message(services: Services, event: StatusEvent, language: str, sms: bool = False) -> str:
+    """The update in the citizen's language; an officer's public note is shortened to fit two SMS."""
+    config, report = services.config, event.report
+    status = config.statuses[event.to_status]
+    base = config.server.base_url
+    values = {
+        "ticket": report.ticket, "status": status.label.get(language),
+        "colour": config.message(f"colour_{status.colour}", language),
+        "unit": event.unit.name if event.unit else config.message("unit_triage", language),
+        "due": report.sla_due_at.astimezone(config.city.tz).strftime("%d-%m-%Y %H:%M"),
+        "link": f"{base}/t/{report.ticket}?k={report.public_token}",
+        "proof": f"{base}/media/{_proof(report).public_token}" if _proof(report) else f"{base}/t/{report.ticket}?k={report.public_token}",
+    }
+    key = "status_done" if event.to_status == lifecycle.SELESAI else "status_changed"
+    note = (event.note or "").strip() if event.note_public else ""
+    while True:
+        told = config.message("status_note", language, note=note) if note else ""
+        text = config.message(key, language, note=told, **values)
+        if not sms or segments(text) <= SMS_SEGMENTS or not note:
+            return text
+        note = note[: len(note) - 13].rstrip() + "..." if len(note) > 13 else ""  # "…" would make it UCS-2
+
+
+def _proof(report):
+    return next((a for a in reversed(report.attachments) if a.purpose == "proof"), None)
+
+
+def _ask_for_rating(session: Session, contact: ContactIdentity, ticket: str) -> None:
+    """The citizen's next '1'…'5' in this conversation rates this report."""
+    conversation = load_conversation(session, contact.channel, contact.address_hash, contact.id)
+    state = State.from_dict(conversation.state)
+    state.rating_ticket = ticket
+    save_conversation(session, conversation, state.to_dict())

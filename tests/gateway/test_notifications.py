@@ -1,0 +1,150 @@
+"""Citizens are told of status changes on their own channel, once per change, and rate by reply;
+follow-ups about a followed ticket reach its unit. On SQLite and PostgreSQL."""
+
+import pytest
+from sqlalchemy import select
+
+from bots.chat import CHANNEL, ChatAdapter, payload
+from bots.sms import segments
+from gateway.notifications import status_message, tell_followers
+from gateway.worker import Worker
+from store import lifecycle
+from store.cursors import get_cursor, set_cursor
+from store.inbox import record_inbound
+from store.models import ContactIdentity, OutboundMessage, Rating, StatusEvent
+from store.reporters import contact_hash
+from store.reports import get_report
+from tests.bots.test_sms import PHONE, drain, sms, text_in, twilio  # noqa: F401  (fixtures)
+from tests.helpers import OFFICER, VERIFIER, move
+
+
+@pytest.fixture
+def chat(app):
+    said = []
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: said.append((out.recipient, out.text)))})
+    return app.extensions["lapor"], worker, said
+
+
+def say(services, worker, text, session="warga-1"):
+    message = payload(session, text)
+    record_inbound(services.db, CHANNEL, message["message_id"], message, sender_hash=contact_hash(CHANNEL, session))
+    while worker.run_once():
+        pass
+
+
+def report_by(services, worker, session="warga-1"):
+    for text in ("sampah numpuk depan halte Harmoni", "publik", "ya"):
+        say(services, worker, text, session)
+    return services.db, get_report(services.db, _last_ticket(services, session))
+
+
+def _last_ticket(services, session):
+    with services.db.transaction() as db_session:
+        identity = db_session.scalar(select(ContactIdentity).where(
+            ContactIdentity.address_hash == contact_hash(CHANNEL, session)))
+        message = db_session.scalars(select(OutboundMessage).where(OutboundMessage.contact_id == identity.id)
+                                     .order_by(OutboundMessage.id.desc())).first()
+        return message.body.split("Laporan diterima: ")[1].split(".")[0]
+
+
+def test_every_status_change_is_told_once_to_each_follower(chat, config):
+    services, worker, said = chat
+    tell_followers(services)  # the first run only marks where news begins
+    db, report = report_by(services, worker)
+    for text in ("sampah numpuk depan halte Harmoni", "publik", "ya"):  # "already reported as …, join it?" → yes
+        say(services, worker, text, "warga-2")
+    move(db, config, report.ticket, lifecycle.DITANGANI, actor=OFFICER, note="Truk sampah dikirim siang ini")
+    assert tell_followers(services) == 2 and tell_followers(services) == 0, "once per change and follower"
+    worker.run_once()
+    told = {recipient: text for recipient, text in said if "kini" in text}
+    assert set(told) == {"warga-1", "warga-2"}
+    assert told["warga-1"].startswith(f"Laporan {report.ticket} kini Sedang ditangani (kuning), ditangani Kelurahan")
+    assert "Catatan petugas: Truk sampah dikirim siang ini" in told["warga-1"] and f"/t/{report.ticket}?k=" in told["warga-1"]
+
+
+def test_past_changes_are_not_news_and_a_late_commit_is_still_told(chat, config):
+    services, worker, said = chat
+    db, report = report_by(services, worker)
+    move(db, config, report.ticket, lifecycle.DISPOSISI, actor=OFFICER)
+    assert tell_followers(services) == 0, "first run: what happened before is not news"
+    move(db, config, report.ticket, lifecycle.DITANGANI, actor=OFFICER)
+    with db.transaction() as session:
+        newest = max(session.scalars(select(StatusEvent.id)))
+        cursor = get_cursor(session, "notifications")  # as if a higher id had committed first
+        set_cursor(session, "notifications", {**cursor, "after_event_id": newest + 5})
+    assert tell_followers(services) == 1, "events written lately are read again"
+    assert tell_followers(services) == 0
+
+
+def test_done_brings_the_proof_photo_and_the_citizen_rates_by_reply(chat, config):
+    services, worker, said = chat
+    tell_followers(services)
+    db, report = report_by(services, worker)
+    for status in (lifecycle.DITANGANI, lifecycle.VERIFIKASI):
+        move(db, config, report.ticket, status, actor=OFFICER)
+    move(db, config, report.ticket, lifecycle.SELESAI, actor=VERIFIER)
+    tell_followers(services)
+    worker.run_once()
+    done = said[-1][1]
+    assert "SELESAI (hijau)" in done and "/media/" in done and "1 (buruk) sampai 5" in done
+    say(services, worker, "4 cepat ditangani")
+    assert said[-1][1] == f"Terima kasih! Nilai 4 untuk laporan {report.ticket} sudah kami catat."
+    with db.transaction() as session:
+        rating = session.scalar(select(Rating))
+        assert (rating.score, rating.comment) == (4, "cepat ditangani")
+    say(services, worker, "5")
+    assert "Nilai 5" not in said[-1][1], "one rating request, one rating"
+
+
+def test_a_stopped_contact_is_not_told(chat, config):
+    services, worker, said = chat
+    tell_followers(services)
+    db, report = report_by(services, worker)
+    say(services, worker, "stop")
+    move(db, config, report.ticket, lifecycle.DITANGANI, actor=OFFICER)
+    assert tell_followers(services) == 0
+
+
+def test_a_long_officer_note_is_shortened_to_fit_two_sms(chat, config):
+    services, worker, _ = chat
+    db, report = report_by(services, worker)
+    move(db, config, report.ticket, lifecycle.DITANGANI, actor=OFFICER, note="Petugas sudah di lokasi. " * 30)
+    with db.transaction() as session:
+        event = session.scalars(select(StatusEvent).order_by(StatusEvent.id.desc())).first()
+        for language, label in (("id", "Catatan petugas: Petugas sudah"), ("en", "Officer's note: Petugas sudah")):
+            text = status_message(services, event, language, sms=True)
+            assert segments(text) <= 2 and label in text and text.count("...") == 1 and report.ticket in text
+        assert "Petugas sudah di lokasi. " * 30 in status_message(services, event, "id")
+
+
+def test_a_follow_up_naming_a_followed_ticket_reaches_its_unit(chat, config):
+    services, worker, said = chat
+    db, report = report_by(services, worker)
+    say(services, worker, f"{report.ticket} sampahnya masih belum diangkut, saya Budi 081234567890")
+    assert said[-1][1] == f"Pesan Anda ditambahkan ke laporan {report.ticket} untuk {report.assigned_unit.name}."
+    note = get_report(db, report.ticket).events[-1]
+    assert (note.note_public, note.actor_role, note.to_status) == (False, "citizen", report.status)
+    assert "081234567890" not in note.note and "masih belum diangkut" in note.note
+    say(services, worker, f"{report.ticket} ini laporan saya juga", "warga-3")
+    assert not said[-1][1].startswith("Pesan Anda ditambahkan"), "only its followers comment on a report"
+
+
+def test_an_sms_reporter_is_told_and_rates_by_sms(sms, twilio, units_db, config):  # noqa: F811
+    client, worker, _ = sms
+    tell_followers(worker.services)
+    for body in ("Lampu jalan mati udah seminggu", "Jl. Kenari kel. Kenari", "rahasia", "ya"):
+        text_in(client, config, body)
+        drain(worker)
+    ticket = twilio.messages[-1]["Body"].split("Laporan diterima: ")[1].split(".")[0]
+    for status in (lifecycle.DITANGANI, lifecycle.VERIFIKASI):
+        move(units_db, config, ticket, status, actor=OFFICER)
+    move(units_db, config, ticket, lifecycle.SELESAI, actor=VERIFIER)
+    tell_followers(worker.services)
+    drain(worker)
+    assert twilio.messages[-1]["To"] == PHONE and "SELESAI" in twilio.messages[-1]["Body"]
+    assert segments(twilio.messages[-1]["Body"]) <= 2
+    text_in(client, config, "5")
+    drain(worker)
+    assert twilio.messages[-1]["Body"].startswith("Terima kasih! Nilai 5")
+    with units_db.transaction() as session:
+        assert session.scalar(select(Rating.score)) == 5
