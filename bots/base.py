@@ -42,6 +42,8 @@ class Incoming:
     # tweet id); stored unencrypted with the outbox row, so never personal data.
     reply_context: dict[str, Any] = field(default_factory=dict)
     about_ticket: str | None = None  # a ticket the message is verifiably about (an e-mail reply to its signed thread)
+    actor_id: str | None = None  # the person who wrote or pressed (in a group chat, not the chat): officers act by it
+    quoted_text: str = ""  # the text of the message this one answers (a Telegram reply), e.g. a forwarded case
     raw: dict[str, Any] = field(default_factory=dict)
 
 

@@ -107,6 +107,9 @@ class TelegramAdapter:
                 longitude=location.longitude if location else None,
                 media=photos,
                 sender_name=user.first_name if user else None,
+                actor_id=str(user.id) if user else None,
+                quoted_text=(message.reply_to_message.text or message.reply_to_message.caption or "")
+                if message.reply_to_message else "",
                 raw=payload,
             )
         ]
@@ -125,6 +128,7 @@ class TelegramAdapter:
                 choice=query.data or "",  # a game button has no data: an unknown choice
                 acknowledge=query.id,
                 sender_name=query.from_user.first_name if query.from_user else None,
+                actor_id=str(query.from_user.id) if query.from_user else None,
                 raw=payload,
             )
         ]

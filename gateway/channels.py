@@ -32,4 +32,15 @@ def build_adapters(environ: dict[str, str] | None = None, public_base_url: str =
             status_callback=f"{public_base_url}/webhooks/twilio/status" if public_base_url else None,
             api_base=environ.get("TWILIO_API_BASE") or None,
         )
+    bearer, x_user = environ.get("X_BEARER_TOKEN", "").strip(), environ.get("X_USER_ID", "").strip()
+    if bearer and x_user:
+        from bots.social import CHANNEL as X
+        from bots.social import TWEEPY_HOST, XAdapter
+
+        adapters[X] = XAdapter(
+            bearer, x_user,
+            consumer_key=environ.get("X_CONSUMER_KEY", ""), consumer_secret=environ.get("X_CONSUMER_SECRET", ""),
+            access_token=environ.get("X_ACCESS_TOKEN", ""), access_token_secret=environ.get("X_ACCESS_TOKEN_SECRET", ""),
+            api_base=environ.get("X_API_BASE") or TWEEPY_HOST,
+        )
     return adapters

@@ -13,6 +13,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from gateway.cases import forward_cases, watch_deadlines
 from gateway.notifications import tell_followers
 from gateway.worker import Worker
 from store.types import utcnow
@@ -32,6 +33,13 @@ def run_reminders(worker: Worker) -> None:
 
 def run_notifications(worker: Worker, with_worker: bool) -> None:
     if tell_followers(worker.services) and with_worker:
+        run_worker(worker)
+
+
+def run_cases(worker: Worker, with_worker: bool) -> None:
+    forwarded = forward_cases(worker.services)
+    reminded, escalated = watch_deadlines(worker.services)
+    if (forwarded or reminded or escalated) and with_worker:
         run_worker(worker)
 
 
@@ -63,6 +71,8 @@ def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: boo
                       max_instances=1, coalesce=True)
     scheduler.add_job(run_notifications, "interval", args=[worker, with_worker], id="notifications",
                       seconds=every.notifications, max_instances=1, coalesce=True)
+    scheduler.add_job(run_cases, "interval", args=[worker, with_worker], id="cases", seconds=every.cases,
+                      max_instances=1, coalesce=True)
     scheduler.start()
     if not with_worker:
         return scheduler

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from gateway.config import Config
 from gateway.dispatch import escalation_unit
 from store import Database, lifecycle
 from store.reports import Actor, Report, get_report, transition_report
 
 
-def escalate(db: Database, config: Config, ticket: str, actor: Actor, note: str | None = None) -> Report:
+def escalate(store: Database | Session, config: Config, ticket: str, actor: Actor, note: str | None = None) -> Report:
     """The kelurahan cannot handle it: coordinate with the category's service unit (SOP step 2)."""
-    report = get_report(db, ticket)
+    report = get_report(store, ticket)
     return transition_report(
-        db,
+        store,
         ticket,
         lifecycle.KOORDINASI,
         actor,

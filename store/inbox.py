@@ -26,13 +26,20 @@ _RECORD = insert_ignoring_repeats(InboundMessage, ["channel", "provider_message_
 
 def record_inbound(db: Database, channel: str, provider_message_id: str, payload: Any, sender_hash: str | None) -> bool:
     """Store a message exactly once; False when this provider id was already recorded."""
+    with db.transaction() as session:
+        return record_inbound_in(session, channel, provider_message_id, payload, sender_hash)
+
+
+def record_inbound_in(session: Session, channel: str, provider_message_id: str, payload: Any,
+                      sender_hash: str | None) -> bool:
+    """`record_inbound` inside the caller's transaction (a poller moves its cursor in the same one)."""
     values = dict(channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash, payload=payload,
                   status="pending", attempts=0, received_at=utcnow())
-    with db.transaction() as session:
-        stored = session.execute(_RECORD[db.dialect], values).scalar_one_or_none() is not None
-        if stored and db.dialect == "postgresql":
-            session.execute(wakeups.NOTIFY)  # delivered on commit: idle workers start at once
-        return stored
+    dialect = session.get_bind().dialect.name
+    stored = session.execute(_RECORD[dialect], values).scalar_one_or_none() is not None
+    if stored and dialect == "postgresql":
+        session.execute(wakeups.NOTIFY)  # delivered on commit: idle workers start at once
+    return stored
 
 
 def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60)) -> list[InboundMessage]:

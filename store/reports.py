@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from store import lifecycle
 from store.db import Database, unit_of_work
@@ -122,7 +122,7 @@ def create_report(
 
 
 def transition_report(
-    db: Database,
+    store: Database | Session,
     ticket: str,
     target: str,
     actor: Actor,
@@ -133,8 +133,9 @@ def transition_report(
     proof_attachment_id: int | None = None,
     duplicate_of_ticket: str | None = None,
 ) -> Report:
-    """Move a report to `target` if the workflow allows it; raises TransitionError otherwise."""
-    with db.transaction() as session:
+    """Move a report to `target` if the workflow allows it; raises TransitionError otherwise. In a
+    transaction of its own, or the caller's when handed a Session."""
+    with unit_of_work(store) as session:
         report = _locked(session, ticket)
         proof = session.get(Attachment, proof_attachment_id) if proof_attachment_id else None
         if proof is not None and proof.report_id not in (None, report.id):
@@ -170,7 +171,8 @@ def transition_report(
         report.duplicate_of_id = original.id if target == lifecycle.DUPLIKAT else None
         if target == lifecycle.MENUNGGU:
             report.needs_review = report.needs_review or report.assigned_unit is None
-    return get_report(db, ticket)
+        session.flush()
+        return get_report(session, ticket)
 
 
 def reassign_report(db: Database, ticket: str, unit_code: str, actor: Actor, reason: str) -> Report:
@@ -250,6 +252,40 @@ def add_citizen_comment(session: Session, ticket: str, comment: str, actor: Acto
     report.updated_at = utcnow()
     session.flush()
     return report
+
+
+def unit_changes(session: Session, after_event_id: int, late_since: datetime, limit: int = 200) -> list[StatusEvent]:
+    """Events that handed a report to a unit: its first dispatch, or a unit other than the one before
+    (re-dispatch, coordination). Read like `status_changes`: after the cursor, and late ones again."""
+    earlier = aliased(StatusEvent)
+    previous_unit = (
+        select(earlier.unit_id).where(earlier.report_id == StatusEvent.report_id, earlier.id < StatusEvent.id)
+        .order_by(earlier.id.desc()).limit(1).scalar_subquery()
+    )
+    handed = (StatusEvent.unit_id.is_not(None), StatusEvent.unit_id.is_distinct_from(previous_unit))
+    late = select(StatusEvent).where(*handed, StatusEvent.id <= after_event_id, StatusEvent.created_at >= late_since)
+    new = select(StatusEvent).where(*handed, StatusEvent.id > after_event_id).order_by(StatusEvent.id).limit(limit)
+    return list(session.scalars(late.order_by(StatusEvent.id))) + list(session.scalars(new))
+
+
+def open_reports_due_by(session: Session, when: datetime, limit: int = 500) -> list[Report]:
+    """Open reports with a unit whose due time is at or before `when`, soonest first."""
+    return list(session.scalars(
+        select(Report).where(Report.status.in_(lifecycle.OPEN_STATUSES), Report.assigned_unit_id.is_not(None),
+                             Report.sla_due_at <= when).order_by(Report.sla_due_at).limit(limit)
+    ))
+
+
+def note_once(session: Session, ticket: str, mark: str, note: str) -> bool:
+    """An internal system note in a report's history, written once per `mark` (e.g. an escalation for
+    one due time); False when it was written before. The report row is locked while checking."""
+    report = _locked(session, ticket)
+    if session.scalar(select(StatusEvent.id).where(StatusEvent.report_id == report.id, StatusEvent.actor_id == mark)):
+        return False
+    session.add(_event(report, report.status, report.status, report.assigned_unit, Actor("system", mark), note, False,
+                       utcnow()))
+    session.flush()
+    return True
 
 
 def newest_event_id(session: Session) -> int:

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from store.db import Database
+from store.db import Database, unit_of_work
 from store.models import Unit
 
 
@@ -65,6 +66,6 @@ def count_units(db: Database, kind: str | None = None) -> int:
         return session.scalar(query) or 0
 
 
-def get_unit(db: Database, code: str) -> Unit | None:
-    with db.transaction() as session:
+def get_unit(target: Database | Session, code: str) -> Unit | None:
+    with unit_of_work(target) as session:
         return session.scalar(select(Unit).where(Unit.code == code))

@@ -1,0 +1,129 @@
+"""Cases reach the units where their officers already are: Telegram chats and e-mail addresses.
+
+A scheduler job forwards every report handed to a unit (first dispatch, re-dispatch, coordination)
+to that unit's contact points, with the buttons officers act by (gateway/officers.py); it reminds
+the unit before a case is due, and tells the supervising unit (a kelurahan's kecamatan, a
+kecamatan's kota, a service's `cases.services_supervisor`) once when it is overdue. What is sent
+never carries the reporter: the redacted description, the place, photos, the due time. Every
+message is keyed (event or due time + address), so several workers or a rerun send it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from gateway.services import Services
+from store.cursors import get_cursor, set_cursor
+from store.models import Report, StatusEvent
+from store.outbox import queue_outbound
+from store.reports import newest_event_id, note_once, open_reports_due_by, unit_changes
+from store.types import utcnow
+from store.units import get_unit
+
+CURSOR = "cases"
+LATE_COMMITS = timedelta(minutes=10)
+LANGUAGE = "id"  # officers read the city's language
+ACCEPT, COORDINATE = "accept", "coordinate"
+
+
+def forward_cases(services: Services, now: datetime | None = None) -> int:
+    """Queue each newly handed case to its unit's chats and addresses; returns how many were queued."""
+    now = now or utcnow()
+    queued = 0
+    with services.db.transaction() as session:
+        cursor = get_cursor(session, CURSOR)
+        if "after_event_id" not in cursor:  # first run: cases handed before are not news
+            set_cursor(session, CURSOR, {"after_event_id": newest_event_id(session), "since": now.isoformat()})
+            return 0
+        after = cursor["after_event_id"]
+        events = unit_changes(session, after, max(now - LATE_COMMITS, datetime.fromisoformat(cursor["since"])))
+        for event in events:
+            queued += _forward(session, services, event)
+        newest = max((event.id for event in events), default=after)
+        if newest > after:
+            set_cursor(session, CURSOR, {**cursor, "after_event_id": newest})
+    return queued
+
+
+def watch_deadlines(services: Services, now: datetime | None = None) -> tuple[int, int]:
+    """Remind units of cases due soon; tell the supervisor of overdue ones, once per due time."""
+    now, config = now or utcnow(), services.config
+    reminded = escalated = 0
+    with services.db.transaction() as session:
+        for report in open_reports_due_by(session, now + timedelta(minutes=config.cases.sla_reminder_minutes)):
+            due = report.sla_due_at.isoformat()
+            if report.sla_due_at > now:
+                text = config.message("case_reminder", LANGUAGE, **_values(services, report))
+                reminded += bool(_send_to_unit(session, services, report.assigned_unit.code, text, f"due:{report.id}:{due}", report))
+            elif note_once(session, report.ticket, f"sla:{due}", _overdue_note(services, session, report)):
+                supervisor = _supervisor(services, report)
+                text = config.message("case_overdue", LANGUAGE, **_values(services, report))
+                _send_to_unit(session, services, supervisor, text, f"overdue:{report.id}:{due}", report)
+                escalated += 1
+    return reminded, escalated
+
+
+def case_text(services: Services, report: Report) -> str:
+    """What officers read: the case without its reporter."""
+    config, base = services.config, services.config.server.base_url
+    photos = [f"{base}/media/{a.public_token}" for a in report.attachments if a.purpose == "photo"]
+    values = _values(services, report)
+    values["priority"] = config.message("case_urgent", LANGUAGE) if report.priority == "darurat" else ""
+    values["description"] = report.description
+    values["place"] = report.address_text or values["unit"]
+    values["map"] = config.message("case_map", LANGUAGE, url=config.cases.map_url.format(
+        lat=f"{report.latitude:.6f}", lon=f"{report.longitude:.6f}")) if report.latitude is not None else ""
+    values["photos"] = config.message("case_photos", LANGUAGE, urls=" ".join(photos)) if photos else ""
+    return config.message("case_forwarded", LANGUAGE, **values)
+
+
+def _forward(session: Session, services: Services, event: StatusEvent) -> int:
+    config, report = services.config, event.report
+    choices = [[[config.message("case_accept_button", LANGUAGE), f"case:{ACCEPT}:{report.ticket}"],
+                [config.message("case_coordinate_button", LANGUAGE), f"case:{COORDINATE}:{report.ticket}"]]]
+    return _send_to_unit(session, services, event.unit.code, case_text(services, report), f"case:{event.id}", report,
+                         choices)
+
+
+def _send_to_unit(session: Session, services: Services, unit_code: str | None, text: str, key: str, report: Report,
+                  choices: list | None = None) -> int:
+    """One message to each of the unit's chats and addresses whose channel runs here."""
+    if unit_code is None:
+        return 0
+    contacts = services.config.contacts_of(unit_code)
+    queued = 0
+    for channel, addresses, extras in (("telegram", contacts.telegram_chats, {"choices": choices} if choices else {}),
+                                       ("email", contacts.emails, {})):
+        if channel not in services.adapters:
+            continue
+        for address in addresses:
+            queued += queue_outbound(session, channel=channel, recipient=address, body=text, report_id=report.id,
+                                     idempotency_key=f"{key}:{channel}:{address}"[:120], extras=extras)
+    return queued
+
+
+def _values(services: Services, report: Report) -> dict[str, str]:
+    config = services.config
+    category = config.category(report.category)
+    return {
+        "ticket": report.ticket,
+        "category": category.name.get(LANGUAGE) if category else report.category,
+        "due": report.sla_due_at.astimezone(config.city.tz).strftime("%d-%m-%Y %H:%M"),
+        "status": config.statuses[report.status].label.get(LANGUAGE),
+        "unit": report.assigned_unit.name if report.assigned_unit else config.message("unit_triage", LANGUAGE),
+    }
+
+
+def _supervisor(services: Services, report: Report) -> str | None:
+    unit = report.assigned_unit
+    if unit.kind == "service":
+        return services.config.cases.services_supervisor
+    return unit.parent_code or services.config.cases.services_supervisor
+
+
+def _overdue_note(services: Services, session: Session, report: Report) -> str:
+    supervisor = _supervisor(services, report)
+    known = get_unit(session, supervisor) if supervisor else None
+    return f"Lewat tenggat: diteruskan ke {known.name if known else supervisor}"

@@ -1,0 +1,75 @@
+"""Officers act on their unit's cases from Telegram, where the cases were forwarded to them.
+
+Pressing TERIMA moves a case to `ditangani`, KOORDINASI asks the category's service unit for help
+(`koordinasi`), and replying to the case with a photo (or sending one captioned with the ticket)
+hands in the proof: `verifikasi`, awaiting Biro Pemerintahan. Only officers registered for the
+case's unit (`cases.officers` in config.yaml) may act; every move is a status event with the
+officer as actor. Anything else an officer writes goes to the ordinary conversation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from bots.base import Incoming
+from gateway.conversation import TICKET, Reply
+from gateway.workflow import escalate
+from store import lifecycle
+from store.reports import Actor, NotFound, get_report, transition_report
+
+CASE_ACTION = re.compile(r"^case:(accept|coordinate):(\S+)$")
+LANGUAGE = "id"
+
+
+def officer_turn(worker, session: Session, adapter, incoming: Incoming) -> list[Reply] | None:
+    """The replies to an officer's action on a case; None when the message is no such action."""
+    config = worker.services.config
+    officer = config.officer(incoming.actor_id) if incoming.channel == "telegram" else None
+    pressed = CASE_ACTION.match(incoming.choice or "")
+    proof_ticket = (_ticket_in(incoming.text) or _ticket_in(incoming.quoted_text)) if incoming.media else None
+    if pressed:
+        action, ticket = pressed.groups()
+    elif officer is not None and proof_ticket:
+        action, ticket = "proof", proof_ticket
+    else:
+        return None
+    try:
+        report = get_report(session, ticket)
+    except NotFound:
+        return [_say(config, "status_unknown", ticket=ticket)]
+    unit = report.assigned_unit
+    if officer is None or unit is None or officer.unit != unit.code:
+        return [_say(config, "officer_not_allowed", unit=unit.name if unit else "?", ticket=ticket)]
+    actor = Actor("officer", f"telegram:{officer.telegram_user_id}")
+    try:
+        report = _act(worker, session, adapter, incoming, action, ticket, actor, officer.name)
+    except lifecycle.TransitionError as error:
+        return [_say(config, "officer_refused", ticket=ticket, reason=str(error))]
+    status = config.statuses[report.status].label.get(LANGUAGE)
+    return [_say(config, "officer_done", ticket=ticket, status=status, officer=officer.name)]
+
+
+def _act(worker, session: Session, adapter, incoming: Incoming, action: str, ticket: str, actor: Actor, name: str):
+    config = worker.services.config
+    if action == "accept":
+        return transition_report(session, ticket, lifecycle.DITANGANI, actor)
+    if action == "coordinate":
+        return escalate(session, config, ticket, actor, note=f"Koordinasi diminta oleh {name}")
+    photos, rejected = worker._store_photos(session, adapter, incoming)
+    if not photos:
+        raise lifecycle.TransitionError("; ".join(rejected) or "the photo could not be stored")
+    if get_report(session, ticket).status != lifecycle.DITANGANI:  # the work was done before anyone pressed TERIMA
+        transition_report(session, ticket, lifecycle.DITANGANI, actor)
+    return transition_report(session, ticket, lifecycle.VERIFIKASI, actor, proof_attachment_id=photos[0],
+                             note=incoming.text or None, note_public=False)
+
+
+def _ticket_in(text: str) -> str | None:
+    found = TICKET.search(text or "")
+    return found.group(1).upper() if found else None
+
+
+def _say(config, key: str, **values) -> Reply:
+    return Reply(config.message(key, LANGUAGE, **values))
