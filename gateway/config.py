@@ -23,12 +23,13 @@ REQUIRED_MESSAGES = frozenset(
     """welcome help not_a_report ask_location ask_location_share location_button ask_category ask_confidential
     offer_duplicate confirm created subscribed emergency emergency_ask_location emergency_ask_location_share
     emergency_ask_details emergency_located emergency_photo_added emergency_detail_added emergency_closed
-    out_of_area cancelled status status_changed status_note status_done rating_thanks rating_refused comment_added
+    out_of_area cancelled status status_changed status_note status_done rating_thanks rating_refused rating_reminder comment_added
+    case_forwarded case_urgent case_map case_photos case_accept_button case_coordinate_button case_reminder
+    case_overdue officer_done officer_not_allowed officer_refused
     status_unknown no_ticket
     stopped yes_no confidential_yes confidential_no unit_triage colour_red colour_purple colour_blue colour_yellow
     colour_green colour_grey track_title track_status track_unit track_due track_reported track_timeline track_proof
-    track_privacy track_place photo_rejected slow_down reminder expired
-    x_report_created x_emergency_created x_out_of_area""".split()
+    track_privacy track_place photo_rejected slow_down reminder expired""".split()
 )
 
 
@@ -165,6 +166,25 @@ class ConversationConfig(Strict):
     expire_after_minutes: int = Field(default=1440, gt=0)  # …and is dropped after this long
     rate_limit_messages: int = Field(default=20, gt=0)  # more from one sender within the window: one "slow down"
     rate_limit_seconds: int = Field(default=60, gt=0)
+    rating_reminder_hours: int = Field(default=24, gt=0)  # a finished report not rated by then: one reminder
+
+
+class OfficerConfig(Strict):
+    """Someone who may act on one unit's cases from Telegram (accept, coordinate, send the proof photo)."""
+
+    telegram_user_id: str = Field(pattern=r"^\d+$")
+    name: str = Field(min_length=1)
+    unit: str = Field(min_length=1)  # the unit's code: a kelurahan (31.71.01.1001) or a service (DINAS-SDA)
+
+
+class CasesConfig(Strict):
+    """Cases forwarded to the units where their officers already are."""
+
+    map_url: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+    sla_reminder_minutes: int = Field(default=120, gt=0)  # the unit is reminded this long before the due time
+    services_supervisor: str = "BIRO-PEMERINTAHAN"  # who hears of an overdue case of a service unit
+    unit_contacts: dict[str, Contacts] = {}  # kelurahan/kecamatan/kota code → its chats and addresses
+    officers: list[OfficerConfig] = []
 
 
 class ScheduleConfig(Strict):
@@ -175,6 +195,7 @@ class ScheduleConfig(Strict):
     notifications: float = Field(default=5, gt=0)  # status changes told to the reports' followers
     mailbox: float = Field(default=30, gt=0)  # IMAP poll (when the email channel is configured)
     mentions: float = Field(default=60, gt=0)  # X mentions poll (when configured)
+    cases: float = Field(default=10, gt=0)  # cases forwarded to units, deadline reminders, escalations
 
 
 class Open311Config(Strict):
@@ -194,6 +215,7 @@ class Config(Strict):
     normalizer: NormalizerConfig = NormalizerConfig()
     conversation: ConversationConfig = ConversationConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    cases: CasesConfig = CasesConfig()
     lifecycle: LifecycleConfig
     statuses: dict[str, StatusConfig]
     service_units: list[ServiceUnitConfig] = Field(min_length=1)
@@ -232,6 +254,14 @@ class Config(Strict):
 
     def category(self, code: str) -> CategoryConfig | None:
         return next((c for c in self.categories if c.code == code), None)
+
+    def contacts_of(self, unit_code: str) -> Contacts:
+        """Where a unit's cases go: a service's own contacts, or those configured for an area unit."""
+        service = self.service_unit(unit_code)
+        return service.contacts if service else self.cases.unit_contacts.get(unit_code, Contacts())
+
+    def officer(self, telegram_user_id: str | None) -> OfficerConfig | None:
+        return next((o for o in self.cases.officers if o.telegram_user_id == telegram_user_id), None)
 
     def service_unit(self, code: str) -> ServiceUnitConfig | None:
         return next((u for u in self.service_units if u.code == code), None)

@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from gateway.cases import forward_cases, watch_deadlines
-from gateway.notifications import tell_followers
+from gateway.notifications import remind_to_rate, tell_followers
 from gateway.worker import Worker
 from store.types import utcnow
 
@@ -32,7 +32,8 @@ def run_reminders(worker: Worker) -> None:
 
 
 def run_notifications(worker: Worker, with_worker: bool) -> None:
-    if tell_followers(worker.services) and with_worker:
+    told = tell_followers(worker.services) + remind_to_rate(worker.services)
+    if told and with_worker:
         run_worker(worker)
 
 

@@ -21,7 +21,7 @@ from store.conversations import followers_of, load_conversation, save_conversati
 from store.cursors import get_cursor, set_cursor
 from store.models import ContactIdentity, StatusEvent
 from store.outbox import queue_outbound
-from store.reports import newest_event_id, status_changes
+from store.reports import newest_event_id, status_changes, unrated_followers
 from store.types import utcnow
 
 CURSOR = "notifications"
@@ -48,6 +48,25 @@ def tell_followers(services: Services, now: datetime | None = None) -> int:
         newest = max((event.id for event in events), default=after)
         if newest > after:
             set_cursor(session, CURSOR, {**cursor, "after_event_id": newest})
+    return queued
+
+
+def remind_to_rate(services: Services, now: datetime | None = None) -> int:
+    """One reminder to rate, `rating_reminder_hours` after a report was finished, to followers who have not."""
+    now = now or utcnow()
+    after = timedelta(hours=services.config.conversation.rating_reminder_hours)
+    queued = 0
+    with services.db.transaction() as session:
+        for report, contact in unrated_followers(session, (now - 2 * after, now - after)):
+            if not _can_be_told(services, contact):
+                continue
+            language = contact.reporter.language if contact.reporter.language in ("id", "en") else "id"
+            queued += queue_outbound(
+                session, channel=contact.channel, recipient=contact.address, contact_id=contact.id, report_id=report.id,
+                body=services.config.message("rating_reminder", language, ticket=report.ticket),
+                idempotency_key=f"rate-reminder:{report.id}:{contact.id}",
+            )
+            _ask_for_rating(session, contact, report.ticket)
     return queued
 
 

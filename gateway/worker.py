@@ -21,6 +21,7 @@ from gateway.conversation import (
 from gateway.dispatch import NamedPlace, plan_dispatch
 from gateway.duplicates import likely_duplicates
 from gateway.intake import Submission, reporter_names, submit_report
+from gateway.officers import officer_turn
 from gateway.services import Services
 from normalizer import redact
 from store import lifecycle
@@ -92,16 +93,15 @@ class Worker:
         if adapter is None:
             raise LookupError(f"no adapter for channel {message.channel}")
         for incoming in adapter.parse(message.payload):
-            if adapter.capabilities.public:  # a public post (X): one reply or the triage queue, no conversation
-                from gateway.mentions import handle_mention
-
-                handle_mention(self, session, adapter, incoming, message.id)
-            else:
-                self._converse(session, adapter, incoming, message.id)
+            self._converse(session, adapter, incoming, message.id)
         finish_inbound(session, message.id)
 
     def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int) -> None:
         services = self.services
+        for_officer = officer_turn(self, session, adapter, incoming)
+        if for_officer is not None:  # an officer acting on a case, not a citizen talking
+            self._queue_replies(session, incoming, for_officer, inbound_id, contact_id=None)
+            return
         contact = Contact(incoming.channel, incoming.sender, incoming.sender_name)
         identity = find_or_add_contact(session, contact)
         digest = identity.address_hash
@@ -129,19 +129,23 @@ class Worker:
         if outcome.restart_contact:
             identity.stopped_at, identity.stop_reason = None, None
         identity.reporter.language = state.language
+        if identity.stopped_at is not None and not outcome.stop_contact:
+            replies = []  # a stopped contact gets nothing but the confirmation of the stop
+        self._queue_replies(session, incoming, replies, inbound_id, contact_id=identity.id)
+        save_conversation(session, conversation, state.to_dict())
+
+    def _queue_replies(self, session: Session, incoming: Incoming, replies: list[Reply], inbound_id: int,
+                       contact_id: int | None) -> None:
         for number, reply in enumerate(replies):
-            if identity.stopped_at is not None and not outcome.stop_contact:
-                break  # a stopped contact gets nothing but the confirmation of the stop
             queue_outbound(
                 session,
                 channel=incoming.channel,
                 recipient=incoming.sender,
                 body=reply.text,
                 idempotency_key=f"in:{inbound_id}:{incoming.provider_message_id}:{number}",
-                contact_id=identity.id,
+                contact_id=contact_id,
                 extras=_extras(reply, incoming.acknowledge if number == 0 else None, incoming.reply_context),
             )
-        save_conversation(session, conversation, state.to_dict())
 
     def _flooding(self, session: Session, channel: str, digest: str, inbound_id: int, identity, state: State) -> bool:
         """Over the limit: one polite 'slow down' per window, and the message is not answered."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from store import lifecycle
 from store.db import Database, unit_of_work
-from store.models import Attachment, Rating, Report, StatusEvent, Unit
+from store.models import Attachment, ContactIdentity, Rating, Report, ReportFollower, StatusEvent, Unit
 from store.reporters import Contact, find_or_add_reporter
 from store.tickets import next_ticket
 from store.types import utcnow
@@ -286,6 +286,19 @@ def note_once(session: Session, ticket: str, mark: str, note: str) -> bool:
                        utcnow()))
     session.flush()
     return True
+
+
+def unrated_followers(session: Session, closed_between: tuple[datetime, datetime], limit: int = 500) -> list[tuple[Report, ContactIdentity]]:
+    """Finished reports closed in the window and the followers whose reporter has not rated them yet."""
+    rated = select(Rating.id).where(Rating.report_id == Report.id, Rating.reporter_id == ContactIdentity.reporter_id)
+    return list(session.execute(
+        select(Report, ContactIdentity)
+        .join(ReportFollower, ReportFollower.report_id == Report.id)
+        .join(ContactIdentity, ContactIdentity.id == ReportFollower.contact_id)
+        .where(Report.status == lifecycle.SELESAI, Report.closed_at.between(*closed_between),
+               ContactIdentity.stopped_at.is_(None), ~rated.exists())
+        .order_by(Report.closed_at).limit(limit)
+    ))
 
 
 def newest_event_id(session: Session) -> int:

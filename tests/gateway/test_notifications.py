@@ -1,12 +1,14 @@
 """Citizens are told of status changes on their own channel, once per change, and rate by reply;
 follow-ups about a followed ticket reach its unit. On SQLite and PostgreSQL."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from bots.chat import CHANNEL, ChatAdapter, payload
 from bots.sms import segments
-from gateway.notifications import status_message, tell_followers
+from gateway.notifications import remind_to_rate, status_message, tell_followers
 from gateway.worker import Worker
 from store import lifecycle
 from store.cursors import get_cursor, set_cursor
@@ -94,6 +96,24 @@ def test_done_brings_the_proof_photo_and_the_citizen_rates_by_reply(chat, config
         assert (rating.score, rating.comment) == (4, "cepat ditangani")
     say(services, worker, "5")
     assert "Nilai 5" not in said[-1][1], "one rating request, one rating"
+
+
+def test_a_finished_report_not_rated_gets_one_reminder(chat, config):
+    services, worker, said = chat
+    tell_followers(services)
+    db, report = report_by(services, worker)
+    for status in (lifecycle.DITANGANI, lifecycle.VERIFIKASI):
+        move(db, config, report.ticket, status, actor=OFFICER)
+    closed_at = move(db, config, report.ticket, lifecycle.SELESAI, actor=VERIFIER).closed_at
+    hours = timedelta(hours=config.conversation.rating_reminder_hours)
+    assert remind_to_rate(services, now=closed_at + hours / 2) == 0, "not yet"
+    assert remind_to_rate(services, now=closed_at + hours + timedelta(minutes=5)) == 1
+    assert remind_to_rate(services, now=closed_at + hours + timedelta(minutes=10)) == 0, "once"
+    worker.run_once()
+    assert said[-1][1] == f"Bagaimana penanganan laporan {report.ticket}? Balas 1 (buruk) sampai 5 (sangat baik)."
+    say(services, worker, "3")
+    assert said[-1][1] == f"Terima kasih! Nilai 3 untuk laporan {report.ticket} sudah kami catat."
+    assert remind_to_rate(services, now=closed_at + hours * 1.5) == 0, "rated: no reminder"
 
 
 def test_a_stopped_contact_is_not_told(chat, config):
