@@ -32,6 +32,11 @@ def build_adapters(environ: dict[str, str] | None = None, public_base_url: str =
             status_callback=f"{public_base_url}/webhooks/twilio/status" if public_base_url else None,
             api_base=environ.get("TWILIO_API_BASE") or None,
         )
+    if environ.get("IMAP_HOST", "").strip() and environ.get("EMAIL_FROM", "").strip():
+        from bots.email import CHANNEL as EMAIL
+        from bots.email import EmailAdapter
+
+        adapters[EMAIL] = EmailAdapter.from_environ(environ)
     bearer, x_user = environ.get("X_BEARER_TOKEN", "").strip(), environ.get("X_USER_ID", "").strip()
     if bearer and x_user:
         from bots.social import CHANNEL as X
