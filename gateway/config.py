@@ -29,7 +29,8 @@ REQUIRED_MESSAGES = frozenset(
     status_unknown no_ticket
     stopped yes_no confidential_yes confidential_no unit_triage colour_red colour_purple colour_blue colour_yellow
     colour_green colour_grey track_title track_status track_unit track_due track_reported track_timeline track_proof
-    track_privacy track_place photo_rejected slow_down reminder expired""".split()
+    track_privacy track_place photo_rejected slow_down reminder expired
+    x_report_created x_emergency_created x_out_of_area""".split()
 )
 
 

@@ -93,7 +93,12 @@ class Worker:
         if adapter is None:
             raise LookupError(f"no adapter for channel {message.channel}")
         for incoming in adapter.parse(message.payload):
-            self._converse(session, adapter, incoming, message.id)
+            if adapter.capabilities.public:  # a public post (X): one reply or the triage queue, no conversation
+                from gateway.mentions import handle_mention
+
+                handle_mention(self, session, adapter, incoming, message.id)
+            else:
+                self._converse(session, adapter, incoming, message.id)
         finish_inbound(session, message.id)
 
     def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int) -> None:
