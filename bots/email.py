@@ -11,7 +11,8 @@ the attachment store the same way.
 
 `parse` reads the stored mail with `email` (policy.default: decoded headers, `get_body`): the plain
 body, or the HTML one turned into text; quoted replies and signatures cut off; photos handed to the
-worker as `Media` carrying their bytes (data: URLs), so `fetch_media` needs no network. Malformed
+worker as `Media` carrying their bytes (data: URLs), so `fetch_media` needs no network (every image
+part counts, inline ones too: a logo in a signature becomes a photo of the report). Malformed
 MIME never raises: what can be read is used, a mail without a usable sender is skipped (log lines
 carry the IMAP uid only).
 
