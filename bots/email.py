@@ -450,7 +450,7 @@ class EmailAdapter:
         mail["From"] = self.address
         mail["To"] = message.recipient
         mail["Subject"] = TICKET_SUBJECT.format(ticket=ticket) if ticket else SUBJECT
-        if ticket:
+        if ticket and context.get("signed_reply", True):  # not on cases sent to units: officers are no reporters
             mail["Reply-To"] = self.reply_address(ticket)
         mail["Date"] = format_datetime(utcnow())
         mail["Message-ID"] = make_msgid(domain=self.domain or None)

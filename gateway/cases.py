@@ -33,7 +33,7 @@ def forward_cases(services: Services, now: datetime | None = None) -> int:
     now = now or utcnow()
     queued = 0
     with services.db.transaction() as session:
-        cursor = get_cursor(session, CURSOR)
+        cursor = get_cursor(session, CURSOR, lock=True)
         if "after_event_id" not in cursor:  # first run: cases handed before are not news
             set_cursor(session, CURSOR, {"after_event_id": newest_event_id(session), "since": now.isoformat()})
             return 0
@@ -95,7 +95,7 @@ def _send_to_unit(session: Session, services: Services, unit_code: str | None, t
     contacts = services.config.contacts_of(unit_code)
     queued = 0
     for channel, addresses, extras in (("telegram", contacts.telegram_chats, {"choices": choices} if choices else {}),
-                                       ("email", contacts.emails, {})):
+                                       ("email", contacts.emails, {"reply_context": {"signed_reply": False}})):
         if channel not in services.adapters:
             continue
         for address in addresses:

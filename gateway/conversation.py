@@ -234,7 +234,7 @@ def _rating(text: str, state: State, context: Context) -> Rating | None:
 def _followed_ticket(turn: Turn, text: str, context: Context) -> str | None:
     """The report a follow-up is about: the ticket its channel vouches for, or one the citizen names
     and follows (with something to say beyond the number)."""
-    if turn.about_ticket and (text or turn.photos):
+    if turn.about_ticket and (text or turn.photos) and context.is_following(turn.about_ticket):
         return turn.about_ticket
     found = TICKET.search(text)
     if not found or len(TICKET.sub("", text).split()) < 2:

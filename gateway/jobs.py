@@ -8,12 +8,15 @@ cursors are locked while they move, and outbox keys make a repeated message a no
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from gateway.cases import forward_cases, watch_deadlines
+from gateway.mailbox import watch_mailbox
+from gateway.mentions import poll_mentions
 from gateway.notifications import remind_to_rate, tell_followers
 from gateway.worker import Worker
 from store.types import utcnow
@@ -41,6 +44,11 @@ def run_cases(worker: Worker, with_worker: bool) -> None:
     forwarded = forward_cases(worker.services)
     reminded, escalated = watch_deadlines(worker.services)
     if (forwarded or reminded or escalated) and with_worker:
+        run_worker(worker)
+
+
+def run_mentions_poller(worker: Worker, with_worker: bool) -> None:
+    if poll_mentions(worker.services) and with_worker:
         run_worker(worker)
 
 
@@ -74,7 +82,16 @@ def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: boo
                       seconds=every.notifications, max_instances=1, coalesce=True)
     scheduler.add_job(run_cases, "interval", args=[worker, with_worker], id="cases", seconds=every.cases,
                       max_instances=1, coalesce=True)
+    if "x" in services.adapters:
+        scheduler.add_job(run_mentions_poller, "interval", args=[worker, with_worker], id="mentions",
+                          seconds=every.mentions, max_instances=1, coalesce=True, next_run_time=utcnow())
     scheduler.start()
+    if "email" in services.adapters:  # IDLE where the server offers it, else a poll every `schedule.mailbox`
+        stop = threading.Event()
+        app.extensions["lapor.mailbox_stop"] = stop
+        threading.Thread(target=watch_mailbox, name="mailbox", daemon=True, kwargs={
+            "services": services, "stop": stop, "interval": every.mailbox,
+            "on_stored": lambda: app.extensions.get("lapor.wake", lambda: None)()}).start()
     if not with_worker:
         return scheduler
 

@@ -26,7 +26,7 @@ from imapclient import IMAPClient
 
 from bots.email import CHANNEL, EmailAdapter, ImapSettings, inbox_entry, mail_cap
 from store.cursors import get_cursor, set_cursor
-from store.inbox import locked_poll_cursor, record_inbound_in
+from store.inbox import record_inbound_in
 from store.reporters import contact_hash
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def _store_batch(services, adapter: EmailAdapter, name: str, validity: int, uids
                  fetched: dict[int, tuple[bytes, int, bool]]) -> int:
     stored = 0
     with services.db.transaction() as session:
-        floor = _last_uid(locked_poll_cursor(session, name), validity)  # another poller may have gone on
+        floor = _last_uid(get_cursor(session, name, lock=True), validity)  # another poller may have gone on
         for uid in uids:
             if uid <= floor:
                 continue

@@ -50,7 +50,7 @@ def poll_mentions(services) -> int:
     adapter = services.adapters.get(CHANNEL)
     if adapter is None:
         return 0
-    cursor = get_cursor(services.db, CURSOR)
+    cursor = get_cursor(services.db, CURSOR)  # a look before asking X; moved below under its lock
     now = utcnow().timestamp()
     if cursor.get("not_before", 0) > now:
         return 0
@@ -64,7 +64,7 @@ def poll_mentions(services) -> int:
             record_inbound_in(session, CHANNEL, mention["key"], mention, contact_hash(CHANNEL, adapter.sender_of(mention)))
             for mention in reversed(batch.mentions)  # oldest first: one author's mentions are handled in order
         )
-        set_cursor(session, CURSOR, _moved(get_cursor(session, CURSOR), batch))
+        set_cursor(session, CURSOR, _moved(get_cursor(session, CURSOR, lock=True), batch))
     return stored
 
 

@@ -34,7 +34,7 @@ def tell_followers(services: Services, now: datetime | None = None) -> int:
     now = now or utcnow()
     queued = 0
     with services.db.transaction() as session:
-        cursor = get_cursor(session, CURSOR)
+        cursor = get_cursor(session, CURSOR, lock=True)
         if "after_event_id" not in cursor:  # first run: what happened before is not news
             set_cursor(session, CURSOR, {"after_event_id": newest_event_id(session), "since": now.isoformat()})
             return 0

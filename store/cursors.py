@@ -11,10 +11,12 @@ from store.models import PollCursor
 from store.types import utcnow
 
 
-def get_cursor(target: Database | Session, name: str) -> dict[str, Any]:
-    """The cursor's value; {} before the first poll."""
+def get_cursor(target: Database | Session, name: str, lock: bool = False) -> dict[str, Any]:
+    """The cursor's value; {} before the first poll. With `lock`, the row stays locked until the caller's
+    transaction ends (FOR UPDATE on PostgreSQL; SQLite has one writer anyway), so jobs in several
+    processes never move it back."""
     with unit_of_work(target) as session:
-        cursor = session.get(PollCursor, name)
+        cursor = session.get(PollCursor, name, with_for_update=lock, populate_existing=lock)
         return dict(cursor.value) if cursor else {}
 
 

@@ -42,14 +42,6 @@ def record_inbound_in(session: Session, channel: str, provider_message_id: str, 
     return stored
 
 
-def locked_poll_cursor(session: Session, name: str) -> dict[str, Any]:
-    """A poller's cursor, read under a row lock held until the caller commits (FOR UPDATE on
-    PostgreSQL; SQLite has one writer anyway), so pollers in several processes never move it back.
-    Move it with `store.cursors.set_cursor(session, …)`; {} before the first poll."""
-    cursor = session.get(PollCursor, name, with_for_update=True, populate_existing=True)
-    return dict(cursor.value) if cursor else {}
-
-
 def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60)) -> list[InboundMessage]:
     """Claim up to `limit` messages: each the oldest unfinished one of its sender."""
     now = utcnow()

@@ -1,0 +1,54 @@
+"""The scheduler inside `run.py serve`: which jobs run, at the intervals config.yaml gives."""
+
+import threading
+
+import pytest
+
+from bots.base import Capabilities
+from gateway import jobs
+
+
+class Channel:
+    def __init__(self, name, public=False):
+        self.channel, self.capabilities = name, Capabilities(public=public)
+
+
+@pytest.fixture
+def started(app, monkeypatch):
+    watched = {}
+
+    def watch(services, stop, on_stored, interval):
+        watched.update(interval=interval, stop=stop)
+        stop.wait(5)
+
+    monkeypatch.setattr(jobs, "watch_mailbox", watch)
+    app.extensions["lapor"].adapters.update(email=Channel("email"), x=Channel("x", public=True))
+    schedulers = []
+
+    def start(**options):
+        scheduler = jobs.start_scheduler(app, **options)
+        schedulers.append(scheduler)
+        return scheduler
+
+    yield start, watched
+    for scheduler in schedulers:
+        scheduler.shutdown(wait=False)
+    if "stop" in watched:
+        watched["stop"].set()
+
+
+def test_every_job_runs_at_its_configured_interval(started, config):
+    start, watched = started
+    scheduler = start()
+    intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
+    every = config.schedule
+    assert intervals == {"worker": every.worker, "reminders": every.reminders, "notifications": every.notifications,
+                         "cases": every.cases, "mentions": every.mentions}
+    assert watched["interval"] == every.mailbox and isinstance(watched["stop"], threading.Event)
+
+
+def test_web_only_processes_leave_the_worker_to_run_py_worker(started, app):
+    start, _ = started
+    scheduler = start(with_worker=False)
+    assert "worker" not in {job.id for job in scheduler.get_jobs()} and "notifications" in {j.id for j in scheduler.get_jobs()}
+    assert "lapor.wake" not in app.extensions
