@@ -17,6 +17,7 @@ mail with IDLE where the server offers it; `watch_mailbox` loops over both.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -47,8 +48,10 @@ def connect(settings: ImapSettings, timeout: float = 60) -> Iterator[IMAPClient]
     finally:
         try:
             client.logout()
-        except Exception:  # the connection is gone already; nothing to close
+        except Exception:  # a broken connection, or one still in IDLE: close the socket without a goodbye
             log.debug("IMAP logout failed")
+            with contextlib.suppress(Exception):
+                client.shutdown()
 
 
 def poll_mailbox(services) -> int:

@@ -18,9 +18,12 @@ from bots.email import EmailAdapter, SmtpSettings, html_to_text, inbox_entry, ma
 from gateway.app import create_app
 from gateway.channels import build_adapters
 from gateway.mailbox import cursor_name, idle_once, poll_mailbox
+from gateway.notifications import tell_followers
 from gateway.worker import Worker
+from store import lifecycle
 from store.cursors import get_cursor, set_cursor
-from store.models import Attachment, ContactIdentity, InboundMessage, OutboundMessage, Report
+from store.models import Attachment, ContactIdentity, InboundMessage, OutboundMessage, Rating, Report
+from tests.helpers import OFFICER, VERIFIER, move
 from tests.standins.mail_servers import IMAP_PASSWORD, IMAP_USER, ImapServer, SmtpServer, free_port
 
 CITY = "lapor@jakarta.test"
@@ -169,6 +172,27 @@ def test_a_report_with_a_photo_threaded_to_its_ticket(email, imap_server, smtp_s
     assert f"ditambahkan ke laporan {ticket}" in comment.get_content()  # a note for the unit
     assert comment["Subject"] == f"[{ticket}] Lapor Jakarta" and comment["In-Reply-To"] != latest["In-Reply-To"]
     assert count(units_db, InboundMessage, InboundMessage.status != "processed") == 0
+
+    # The city works the report; the citizen hears of each change by mail and rates by replying.
+    tell_followers(services)  # the first run marks where news begins
+    for status in (lifecycle.DITANGANI, lifecycle.VERIFIKASI):
+        move(units_db, services.config, ticket, status, actor=OFFICER)
+    move(units_db, services.config, ticket, lifecycle.SELESAI, actor=VERIFIER)
+    assert tell_followers(services) == 3
+    drain(worker)
+    updates = smtp_server.mails[-3:]
+    assert [m["To"] for m in updates] == [CITIZEN] * 3 and {m["Subject"] for m in updates} == {f"[{ticket}] Lapor Jakarta"}
+    assert "kini Sedang ditangani (kuning)" in updates[0].get_content()
+    done = updates[-1]
+    assert "SELESAI (hijau)" in done.get_content() and "/media/" in done.get_content()
+    signed = done["Reply-To"].addresses[0].addr_spec
+    quoted = f"5 cepat sekali, terima kasih\n\nPada 1 Des 2026, Lapor Jakarta <{CITY}> menulis:\n> {done.get_content()}"
+    imap_server.deliver(folder, mail(quoted, subject=f"Re: [{ticket}] Lapor Jakarta", to=signed, reply_to_mail=done))
+    assert cycle(services, worker) == 1
+    assert smtp_server.mails[-1].get_content().startswith(f"Terima kasih! Nilai 5 untuk laporan {ticket}")
+    with units_db.transaction() as session:
+        rating = session.scalar(select(Rating))
+        assert (rating.score, rating.comment) == (5, "cepat sekali, terima kasih")
 
 
 def test_only_a_signed_reply_address_ties_a_mail_to_a_ticket(email):

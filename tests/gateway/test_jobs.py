@@ -32,7 +32,7 @@ def started(app, monkeypatch):
 
     yield start, watched
     for scheduler in schedulers:
-        scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=True)  # no job may still use the store when the test's database goes
     if "stop" in watched:
         watched["stop"].set()
 
