@@ -15,15 +15,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from gateway.services import Services
-from store.cursors import get_cursor, set_cursor
+from store.cursors import unread_events
 from store.models import Report, StatusEvent
 from store.outbox import queue_outbound
-from store.reports import newest_event_id, note_once, open_reports_due_by, unit_changes
+from store.reports import note_once, open_reports_due_by, unit_changes
 from store.types import utcnow
 from store.units import get_unit
 
 CURSOR = "cases"
-LATE_COMMITS = timedelta(minutes=10)
 LANGUAGE = "id"  # officers read the city's language
 ACCEPT, COORDINATE = "accept", "coordinate"
 
@@ -33,17 +32,8 @@ def forward_cases(services: Services, now: datetime | None = None) -> int:
     now = now or utcnow()
     queued = 0
     with services.db.transaction() as session:
-        cursor = get_cursor(session, CURSOR, lock=True)
-        if "after_event_id" not in cursor:  # first run: cases handed before are not news
-            set_cursor(session, CURSOR, {"after_event_id": newest_event_id(session), "since": now.isoformat()})
-            return 0
-        after = cursor["after_event_id"]
-        events = unit_changes(session, after, max(now - LATE_COMMITS, datetime.fromisoformat(cursor["since"])))
-        for event in events:
+        for event in unread_events(session, CURSOR, unit_changes, now):
             queued += _forward(session, services, event)
-        newest = max((event.id for event in events), default=after)
-        if newest > after:
-            set_cursor(session, CURSOR, {**cursor, "after_event_id": newest})
     return queued
 
 

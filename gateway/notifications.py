@@ -18,14 +18,13 @@ from gateway.conversation import State
 from gateway.services import Services
 from store import lifecycle
 from store.conversations import followers_of, load_conversation, save_conversation
-from store.cursors import get_cursor, set_cursor
+from store.cursors import unread_events
 from store.models import ContactIdentity, StatusEvent
 from store.outbox import queue_outbound
-from store.reports import newest_event_id, status_changes, unrated_followers
+from store.reports import status_changes, unrated_followers
 from store.types import utcnow
 
 CURSOR = "notifications"
-LATE_COMMITS = timedelta(minutes=10)  # events re-read this long after they were written
 SMS_SEGMENTS = 2
 
 
@@ -34,20 +33,10 @@ def tell_followers(services: Services, now: datetime | None = None) -> int:
     now = now or utcnow()
     queued = 0
     with services.db.transaction() as session:
-        cursor = get_cursor(session, CURSOR, lock=True)
-        if "after_event_id" not in cursor:  # first run: what happened before is not news
-            set_cursor(session, CURSOR, {"after_event_id": newest_event_id(session), "since": now.isoformat()})
-            return 0
-        after = cursor["after_event_id"]
-        late_since = max(now - LATE_COMMITS, datetime.fromisoformat(cursor["since"]))
-        events = status_changes(session, after, late_since)
-        for event in events:
+        for event in unread_events(session, CURSOR, status_changes, now):
             for contact in followers_of(session, event.report_id):
                 if _can_be_told(services, contact):
                     queued += _tell(session, services, event, contact)
-        newest = max((event.id for event in events), default=after)
-        if newest > after:
-            set_cursor(session, CURSOR, {**cursor, "after_event_id": newest})
     return queued
 
 
@@ -77,7 +66,7 @@ def _can_be_told(services: Services, contact: ContactIdentity) -> bool:
 
 
 def _tell(session: Session, services: Services, event: StatusEvent, contact: ContactIdentity) -> int:
-    report, config = event.report, services.config
+    report = event.report
     language = contact.reporter.language if contact.reporter.language in ("id", "en") else "id"
     text = status_message(services, event, language, sms=contact.channel == "sms")
     queued = queue_outbound(

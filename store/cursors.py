@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from store.db import Database, unit_of_work
-from store.models import PollCursor
+from store.models import PollCursor, StatusEvent
+from store.reports import newest_event_id
 from store.types import utcnow
 
 
@@ -28,3 +31,24 @@ def set_cursor(target: Database | Session, name: str, value: dict[str, Any]) -> 
             session.add(PollCursor(name=name, value=value, updated_at=utcnow()))
         else:
             cursor.value, cursor.updated_at = value, utcnow()
+
+
+LATE_COMMITS = timedelta(minutes=10)  # events read again this long after they were written
+
+
+def unread_events(session: Session, name: str, read: Callable, now: datetime) -> list[StatusEvent]:
+    """The status events a job has not handled yet, as `read(session, after_event_id, late_since)` finds
+    them, with the job's cursor moved past them in the caller's transaction (both commit or neither).
+    The first call only marks where news begins. Events of the last LATE_COMMITS come again (a
+    transaction that committed late may have left a lower id behind the cursor): jobs key what they
+    do by event, so a second look is harmless."""
+    cursor = get_cursor(session, name, lock=True)
+    if "after_event_id" not in cursor:
+        set_cursor(session, name, {"after_event_id": newest_event_id(session), "since": now.isoformat()})
+        return []
+    after = cursor["after_event_id"]
+    events = read(session, after, max(now - LATE_COMMITS, datetime.fromisoformat(cursor["since"])))
+    newest = max((event.id for event in events), default=after)
+    if newest > after:
+        set_cursor(session, name, {**cursor, "after_event_id": newest})
+    return events
