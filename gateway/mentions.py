@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from bots.base import Adapter, Incoming, SendError
 from gateway.intake import Submission, reporter_names, submit_report
 from store.cursors import get_cursor, set_cursor
-from store.inbox import record_inbound_in, recent_from_sender
+from store.inbox import recent_from_sender, record_inbound_in
 from store.models import Report, TriageItem
 from store.outbox import queue_outbound
 from store.reporters import Contact, contact_hash, find_or_add_contact

@@ -16,7 +16,18 @@ from sqlalchemy.orm import Session
 
 from bots.base import Adapter, Incoming, Outgoing, PermanentError, RetryableError
 from gateway.conversation import (
-    POINT_PRECISIONS, Addition, Comment, Context, Draft, Outcome, Rating, Reply, State, StatusInfo, Turn, handle,
+    POINT_PRECISIONS,
+    Addition,
+    Comment,
+    Context,
+    Draft,
+    Outcome,
+    Rating,
+    Reply,
+    State,
+    StatusInfo,
+    Turn,
+    handle,
 )
 from gateway.dispatch import NamedPlace, plan_dispatch
 from gateway.duplicates import likely_duplicates
@@ -32,7 +43,14 @@ from store.models import ContactIdentity, OutboundMessage, Report
 from store.outbox import SendResult, claim_due_outbound, queue_outbound, record_results
 from store.reporters import Contact, find_or_add_contact
 from store.reports import (
-    Actor, NotFound, RatingError, Relocation, add_citizen_comment, add_report_detail, get_report, rate_report,
+    Actor,
+    NotFound,
+    RatingError,
+    Relocation,
+    add_citizen_comment,
+    add_report_detail,
+    get_report,
+    rate_report,
     relocate_report,
 )
 from store.types import utcnow

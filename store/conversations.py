@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from store.models import ContactIdentity, Conversation, Report, ReportFollower
 from store.types import utcnow
 
-
 # Built once: the worker runs this for every inbound message.
 _CONVERSATION_OF_SENDER = select(Conversation).where(
     Conversation.channel == bindparam("channel"), Conversation.sender_hash == bindparam("digest")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
 from store.db import Database, claim_rows, insert_ignoring_repeats
-from store.models import InboundMessage, PollCursor
+from store.models import InboundMessage
 from store.types import utcnow
 
 MAX_ATTEMPTS = 5

@@ -125,7 +125,7 @@ def test_a_case_is_forwarded_worked_by_its_officer_verified_and_rated_by_sms(cit
         assert session.scalar(select(Rating.score)) == 5
 
 
-def test_an_officer_of_another_unit_cannot_act_and_coordination_moves_the_case(city, telegram_api, units_db):
+def test_an_officer_of_another_unit_cannot_act_and_coordination_moves_the_case(city, telegram_api, units_db):  # noqa: F811
     client, worker, services = city
     sms_report(client, worker, services.config)
     ticket = _only_ticket(units_db)
@@ -139,7 +139,7 @@ def test_an_officer_of_another_unit_cannot_act_and_coordination_moves_the_case(c
     assert telegram_api.sent()[-1]["text"].startswith("Anda tidak terdaftar"), "the case left the officer's unit"
 
 
-def test_a_case_due_soon_is_reminded_and_an_overdue_one_escalated_once(city, telegram_api, units_db):
+def test_a_case_due_soon_is_reminded_and_an_overdue_one_escalated_once(city, telegram_api, units_db):  # noqa: F811
     client, worker, services = city
     sms_report(client, worker, services.config)
     report = get_report(units_db, _only_ticket(units_db))
