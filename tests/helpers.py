@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from sqlalchemy import func, select
+
 from gateway.intake import Submission, submit_report
 from gateway.normalizing import build_normalizer
 from store import lifecycle
@@ -98,6 +100,17 @@ def move(db, config, ticket, target, actor=None, original_ticket=None, **extra):
     if current_rule.needs_duplicate_of and "duplicate_of_ticket" not in extra:
         extra["duplicate_of_ticket"] = original_ticket
     return transition_report(db, ticket, target, actor, **extra)
+
+
+def drain(worker):
+    """Run the worker until the inbox and the outbox have nothing more to do."""
+    while worker.run_once():
+        pass
+
+
+def count(db, model, *where) -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def bring_to(db, config, ticket, status, original_ticket=None):

@@ -23,7 +23,7 @@ from gateway.worker import Worker
 from store import lifecycle
 from store.cursors import get_cursor, set_cursor
 from store.models import Attachment, ContactIdentity, InboundMessage, OutboundMessage, Rating, Report
-from tests.helpers import OFFICER, VERIFIER, move
+from tests.helpers import bring_to, count, drain
 from tests.standins.mail_servers import IMAP_PASSWORD, IMAP_USER, ImapServer, SmtpServer, free_port
 
 CITY = "lapor@jakarta.test"
@@ -101,20 +101,10 @@ def mail(body="", subject="Lampu jalan mati", sender=CITIZEN, to=CITY, reply_to_
     return message
 
 
-def drain(worker):
-    while worker.run_once():
-        pass
-
-
 def cycle(services, worker) -> int:
     stored = poll_mailbox(services)
     drain(worker)
     return stored
-
-
-def count(db, model, *where) -> int:
-    with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def stored_incoming(services, position=-1):
@@ -175,9 +165,7 @@ def test_a_report_with_a_photo_threaded_to_its_ticket(email, imap_server, smtp_s
 
     # The city works the report; the citizen hears of each change by mail and rates by replying.
     tell_followers(services)  # the first run marks where news begins
-    for status in (lifecycle.DITANGANI, lifecycle.VERIFIKASI):
-        move(units_db, services.config, ticket, status, actor=OFFICER)
-    move(units_db, services.config, ticket, lifecycle.SELESAI, actor=VERIFIER)
+    bring_to(units_db, services.config, ticket, lifecycle.SELESAI)
     assert tell_followers(services) == 3
     drain(worker)
     updates = smtp_server.mails[-3:]

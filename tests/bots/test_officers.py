@@ -20,7 +20,7 @@ from store.reports import get_report
 from tests.bots.test_sms import PHONE, SID, text_in, twilio  # noqa: F401  (fixture)
 from tests.bots.test_sms import TOKEN as TWILIO_TOKEN
 from tests.bots.test_telegram import JPEG, SECRET, TOKEN, post, telegram_api  # noqa: F401  (fixture)
-from tests.helpers import VERIFIER, move
+from tests.helpers import VERIFIER, drain, move
 
 UNIT_CHAT, KECAMATAN_CHAT = "-1007770001", "-1007770002"
 OFFICER_ID, STRANGER_ID = "9001", "9002"
@@ -57,11 +57,6 @@ def _parent(db, code):
     from store.units import get_unit
 
     return get_unit(db, code).parent_code
-
-
-def drain(worker):
-    while worker.run_once():
-        pass
 
 
 def sms_report(client, worker, config):

@@ -8,6 +8,7 @@ from gateway.app import create_app
 from gateway.channels import build_adapters
 from gateway.worker import Worker
 from store.models import ContactIdentity, InboundMessage, OutboundMessage, Report
+from tests.helpers import drain
 from tests.standins.twilio_api import TwilioStandIn, twilio_signature
 
 SID, TOKEN = "AC" + "1" * 32, "twilio-auth-token"
@@ -38,11 +39,6 @@ def text_in(client, config, body, sender=PHONE, sid=None, signature=None, path="
             "Body": body, "NumMedia": "0"}
     signed = signature if signature is not None else twilio_signature(TOKEN, config.server.base_url + path, form)
     return client.post(path, data=form, headers={"X-Twilio-Signature": signed} if signed else {})
-
-
-def drain(worker):
-    while worker.run_once():
-        pass
 
 
 def test_a_report_by_sms(sms, twilio, units_db):

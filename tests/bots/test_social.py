@@ -4,7 +4,7 @@ create_tweet reply, over real HTTP with tweepy."""
 import time
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bots.base import Outgoing, PermanentError, RetryableError
 from bots.social import XAdapter
@@ -16,6 +16,7 @@ from store.cursors import get_cursor, set_cursor
 from store.models import InboundMessage, OutboundMessage, Report, Reporter, TriageItem
 from store.reports import Actor
 from store.triage import TriageError, dismiss_triage_item, pending_triage
+from tests.helpers import count, drain
 from tests.standins.x_api import XStandIn, weighted_length
 
 BEARER = "x-bearer-token"
@@ -53,16 +54,6 @@ def start(units_db, config, wilayah, normalizer, x_api) -> Worker:
 @pytest.fixture
 def worker(units_db, config, wilayah, normalizer, x_api):
     return start(units_db, config, wilayah, normalizer, x_api)
-
-
-def drain(worker):
-    while worker.run_once():
-        pass
-
-
-def count(db, model):
-    with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_a_report_gets_one_public_reply_with_its_ticket_and_no_personal_data(worker, x_api, units_db, config):

@@ -4,13 +4,14 @@ import json
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bots.telegram import SECRET_HEADER, TelegramAdapter
 from gateway.app import create_app
 from gateway.channels import build_adapters
 from gateway.worker import Worker
 from store.models import ContactIdentity, InboundMessage, OutboundMessage, Report
+from tests.helpers import count, drain
 from tests.standins.telegram_api import TelegramStandIn
 
 TOKEN = "123456:TEST-token"
@@ -58,16 +59,6 @@ def pressed(data, chat_id=4242, query_id=None, update_id=None):
 def post(client, payload, secret=SECRET):
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     return client.post("/webhooks/telegram", data=json.dumps(payload), headers=headers, content_type="application/json")
-
-
-def drain(worker):
-    while worker.run_once():
-        pass
-
-
-def count(db, model):
-    with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_a_report_over_telegram_with_location_button_and_buttons(tg, telegram_api, units_db):

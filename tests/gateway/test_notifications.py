@@ -16,8 +16,8 @@ from store.inbox import record_inbound
 from store.models import ContactIdentity, OutboundMessage, Rating, StatusEvent
 from store.reporters import contact_hash
 from store.reports import get_report
-from tests.bots.test_sms import PHONE, drain, sms, text_in, twilio  # noqa: F401  (fixtures)
-from tests.helpers import OFFICER, VERIFIER, move
+from tests.bots.test_sms import PHONE, sms, text_in, twilio  # noqa: F401  (fixtures)
+from tests.helpers import OFFICER, bring_to, drain, move
 
 
 @pytest.fixture
@@ -82,9 +82,7 @@ def test_done_brings_the_proof_photo_and_the_citizen_rates_by_reply(chat, config
     services, worker, said = chat
     tell_followers(services)
     db, report = report_by(services, worker)
-    for status in (lifecycle.DITANGANI, lifecycle.VERIFIKASI):
-        move(db, config, report.ticket, status, actor=OFFICER)
-    move(db, config, report.ticket, lifecycle.SELESAI, actor=VERIFIER)
+    bring_to(db, config, report.ticket, lifecycle.SELESAI)
     tell_followers(services)
     worker.run_once()
     done = said[-1][1]
@@ -102,9 +100,7 @@ def test_a_finished_report_not_rated_gets_one_reminder(chat, config):
     services, worker, said = chat
     tell_followers(services)
     db, report = report_by(services, worker)
-    for status in (lifecycle.DITANGANI, lifecycle.VERIFIKASI):
-        move(db, config, report.ticket, status, actor=OFFICER)
-    closed_at = move(db, config, report.ticket, lifecycle.SELESAI, actor=VERIFIER).closed_at
+    closed_at = bring_to(db, config, report.ticket, lifecycle.SELESAI).closed_at
     hours = timedelta(hours=config.conversation.rating_reminder_hours)
     assert remind_to_rate(services, now=closed_at + hours / 2) == 0, "not yet"
     assert remind_to_rate(services, now=closed_at + hours + timedelta(minutes=5)) == 1
@@ -156,9 +152,7 @@ def test_an_sms_reporter_is_told_and_rates_by_sms(sms, twilio, units_db, config)
         text_in(client, config, body)
         drain(worker)
     ticket = twilio.messages[-1]["Body"].split("Laporan diterima: ")[1].split(".")[0]
-    for status in (lifecycle.DITANGANI, lifecycle.VERIFIKASI):
-        move(units_db, config, ticket, status, actor=OFFICER)
-    move(units_db, config, ticket, lifecycle.SELESAI, actor=VERIFIER)
+    bring_to(units_db, config, ticket, lifecycle.SELESAI)
     tell_followers(worker.services)
     drain(worker)
     assert twilio.messages[-1]["To"] == PHONE and "SELESAI" in twilio.messages[-1]["Body"]

@@ -10,7 +10,7 @@ from gateway.worker import Worker
 from store.inbox import record_inbound
 from store.models import ContactIdentity, InboundMessage, OutboundMessage, Report, ReportFollower
 from store.reporters import contact_hash
-from tests.helpers import MONAS
+from tests.helpers import MONAS, bring_to, count
 
 
 class Phone:
@@ -43,11 +43,6 @@ def say(db, worker, text, session="citizen-1", message_id=None, **location):
     record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=contact_hash(CHANNEL, session))
     while worker.run_once():
         pass
-
-
-def count(db, model):
-    with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_a_conversation_ends_in_a_dispatched_report_and_a_ticket(units_db, worker, phone, config):
@@ -197,7 +192,6 @@ def test_an_abandoned_draft_is_reminded_once_then_expires(units_db, worker, phon
 
 
 def test_once_the_emergency_report_is_closed_what_follows_is_a_new_conversation(units_db, worker, phone, config):
-    from tests.helpers import bring_to
 
     say(units_db, worker, "KEBAKARAN! rumah terbakar, ada orang terjebak, tolong!", session="late")
     with units_db.transaction() as session:
