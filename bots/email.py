@@ -426,7 +426,7 @@ class EmailAdapter:
         if not plus or base != self.local_part or domain != self.domain:
             return None
         ticket, _, signature = tag.rpartition(".")
-        if not TICKET.fullmatch(ticket) or not hmac.compare_digest(signature, _signature(ticket.upper())):
+        if not TICKET.fullmatch(ticket) or not hmac.compare_digest(signature.encode(), _signature(ticket.upper()).encode()):
             return None
         return ticket.upper()
 

@@ -3,7 +3,8 @@
 A scheduler job forwards every report handed to a unit (first dispatch, re-dispatch, coordination)
 to that unit's contact points, with the buttons officers act by (gateway/officers.py); it reminds
 the unit before a case is due, and tells the supervising unit (a kelurahan's kecamatan, a
-kecamatan's kota, a service's `cases.services_supervisor`) once when it is overdue. What is sent
+kecamatan's kota, a service's `cases.services_supervisor`) once when it is overdue (cases awaiting
+verification are the verifier's, not the unit's). What is sent
 never carries the reporter: the redacted description, the place, photos, the due time. Every
 message is keyed (event or due time + address), so several workers or a rerun send it once.
 """
@@ -47,7 +48,7 @@ def watch_deadlines(services: Services, now: datetime | None = None) -> tuple[in
             if report.sla_due_at > now:
                 text = config.message("case_reminder", LANGUAGE, **_values(services, report))
                 reminded += bool(_send_to_unit(session, services, report.assigned_unit.code, text, f"due:{report.id}:{due}", report))
-            elif note_once(session, report.ticket, f"sla:{due}", _overdue_note(services, session, report)):
+            elif note_once(session, report.ticket, f"sla:{due}", _overdue_note(services, session, report), at=now):
                 supervisor = _supervisor(services, report)
                 text = config.message("case_overdue", LANGUAGE, **_values(services, report))
                 _send_to_unit(session, services, supervisor, text, f"overdue:{report.id}:{due}", report)

@@ -261,6 +261,15 @@ class Config(Strict):
         service = self.service_unit(unit_code)
         return service.contacts if service else self.cases.unit_contacts.get(unit_code, Contacts())
 
+    def is_unit_address(self, channel: str, address: str) -> bool:
+        """A unit's own chat or mailbox, where cases go: what is said there is no citizen's report."""
+        every = [u.contacts for u in self.service_units] + list(self.cases.unit_contacts.values())
+        if channel == "telegram":
+            return any(address in contacts.telegram_chats for contacts in every)
+        if channel == "email":
+            return any(address.lower() in (e.lower() for e in contacts.emails) for contacts in every)
+        return False
+
     def officer(self, telegram_user_id: str | None) -> OfficerConfig | None:
         return next((o for o in self.cases.officers if o.telegram_user_id == telegram_user_id), None)
 

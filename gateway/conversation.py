@@ -201,7 +201,8 @@ def handle(state: State, turn: Turn, context: Context) -> Outcome:
     command = _command(text)
     if command:
         return command(state, text, context)
-    rating = _rating(text, state, context) if state.rating_ticket and state.awaiting != "category" else None
+    taking_a_report = state.draft is not None or state.emergency is not None  # "3" may answer it, or be a detail
+    rating = _rating(text, state, context) if state.rating_ticket and not taking_a_report else None
     if rating is not None:
         state.rating_ticket = None
         return Outcome(state, rate=rating)

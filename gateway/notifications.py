@@ -50,12 +50,14 @@ def remind_to_rate(services: Services, now: datetime | None = None) -> int:
             if not _can_be_told(services, contact):
                 continue
             language = contact.reporter.language if contact.reporter.language in ("id", "en") else "id"
-            queued += queue_outbound(
+            reminded = queue_outbound(
                 session, channel=contact.channel, recipient=contact.address, contact_id=contact.id, report_id=report.id,
                 body=services.config.message("rating_reminder", language, ticket=report.ticket),
                 idempotency_key=f"rate-reminder:{report.id}:{contact.id}",
             )
-            _ask_for_rating(session, contact, report.ticket)
+            if reminded:  # once: a later run must not ask again (nor touch the conversation)
+                _ask_for_rating(session, contact, report.ticket)
+                queued += 1
     return queued
 
 

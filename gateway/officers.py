@@ -4,7 +4,8 @@ Pressing TERIMA moves a case to `ditangani`, KOORDINASI asks the category's serv
 (`koordinasi`), and replying to the case with a photo (or sending one captioned with the ticket)
 hands in the proof: `verifikasi`, awaiting Biro Pemerintahan. Only officers registered for the
 case's unit (`cases.officers` in config.yaml) may act; every move is a status event with the
-officer as actor. Anything else an officer writes goes to the ordinary conversation.
+officer as actor. Anything else said in a unit's own chat or sent from its mailbox is left alone; an officer
+writing to the bot privately is treated as any citizen.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def officer_turn(worker, session: Session, adapter, incoming: Incoming) -> list[
         action, ticket = pressed.groups()
     elif officer is not None and proof_ticket:
         action, ticket = "proof", proof_ticket
+    elif config.is_unit_address(incoming.channel, incoming.sender):
+        return []  # officers talking among themselves in a unit's chat, or answering a case mail: not for the bot
     else:
         return None
     try:
@@ -56,7 +59,7 @@ def _act(worker, session: Session, adapter, incoming: Incoming, action: str, tic
     if action == "accept":
         return transition_report(session, ticket, lifecycle.DITANGANI, actor)
     if action == "coordinate":
-        return escalate(session, config, ticket, actor, note=f"Koordinasi diminta oleh {name}")
+        return escalate(session, config, ticket, actor, note=f"Koordinasi diminta oleh {name}", note_public=False)
     photos, rejected = worker._store_photos(session, adapter, incoming)
     if not photos:
         raise lifecycle.TransitionError("; ".join(rejected) or "the photo could not be stored")

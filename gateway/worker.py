@@ -9,6 +9,7 @@ outbox, with retries; a reply therefore exists only if the state change that cau
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -66,6 +67,7 @@ class Worker:
         self.services = services
         self.adapters = adapters
         self._pool: ThreadPoolExecutor | None = None  # sends to several recipients at once, made on first need
+        self._pool_lock = threading.Lock()
 
     def run_once(self) -> int:
         """Handle what is in the inbox, then send what is due; returns how many rows moved."""
@@ -215,7 +217,7 @@ class Worker:
         if outcome.comment is not None:
             replies.append(self._comment(session, outcome.comment, contact, state.language))
         if outcome.rate is not None:
-            replies.append(self._rate(session, outcome.rate, identity, state.language))
+            replies.append(self._rate(session, outcome.rate, contact, identity, state.language))
         return replies
 
     def _comment(self, session: Session, comment: Comment, contact: Contact, language: str) -> Reply:
@@ -226,10 +228,11 @@ class Worker:
         unit = report.assigned_unit.name if report.assigned_unit else self.services.config.message("unit_triage", language)
         return Reply(self.services.config.message("comment_added", language, ticket=report.ticket, unit=unit))
 
-    def _rate(self, session: Session, rating: Rating, identity: ContactIdentity, language: str) -> Reply:
+    def _rate(self, session: Session, rating: Rating, contact: Contact, identity: ContactIdentity, language: str) -> Reply:
         config = self.services.config
+        comment = rating.comment and redact.redact(rating.comment, reporter_names((contact,)))  # no personal data kept
         try:
-            rate_report(session, rating.ticket, rating.score, rating.comment, reporter_id=identity.reporter_id)
+            rate_report(session, rating.ticket, rating.score, comment or None, reporter_id=identity.reporter_id)
         except RatingError:
             status = config.statuses[get_report(session, rating.ticket).status].label.get(language)
             return Reply(config.message("rating_refused", language, ticket=rating.ticket, status=status))
@@ -304,8 +307,8 @@ class Worker:
     # -- outbox -----------------------------------------------------------------------------------
 
     def dispatch_outbox(self, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> int:
-        """Send what is due, recipients in parallel, each recipient's messages in order; the
-        outcomes are recorded together."""
+        """Send what is due, recipients in parallel, each recipient's messages in order; each
+        recipient's outcomes are recorded as soon as its messages are done (well within the lease)."""
         claimed = claim_due_outbound(self.services.db, limit=limit, lease=lease)
         if not claimed:
             return 0
@@ -314,19 +317,25 @@ class Worker:
             by_recipient.setdefault((message.channel, message.recipient), []).append(message)
         groups = list(by_recipient.values())
         if len(groups) == 1:
-            results = self._send_in_order(groups[0])
-        else:
-            results = [result for group in self._sending_pool().map(self._send_in_order, groups) for result in group]
-        record_results(self.services.db, results)
-        return sum(result.error is None for result in results)
+            return self._send_in_order(groups[0])
+        return sum(self._sending_pool().map(self._send_in_order, groups))
 
     def _sending_pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.services.config.server.send_threads, thread_name_prefix="send")
-        return self._pool
+        with self._pool_lock:  # overlapping runs share one pool
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.services.config.server.send_threads, thread_name_prefix="send")
+            return self._pool
 
-    def _send_in_order(self, messages: list[OutboundMessage]) -> list[SendResult]:
-        return [self._send(message) for message in messages]
+    def _send_in_order(self, messages: list[OutboundMessage]) -> int:
+        """One recipient's messages, oldest first; after a failure the rest wait their turn, untried."""
+        results = []
+        for message in messages:
+            if results and results[-1].error is not None:
+                results.append(SendResult(message.id, error="an earlier message to this recipient failed", tried=False))
+            else:
+                results.append(self._send(message))
+        record_results(self.services.db, results)
+        return sum(result.error is None for result in results)
 
     def _send(self, message: OutboundMessage) -> SendResult:
         adapter = self.adapters.get(message.channel)

@@ -159,7 +159,7 @@ class StatusEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     note_public: Mapped[bool] = mapped_column(Boolean, default=True)
     proof_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the jobs re-read recent events
 
     report: Mapped[Report] = relationship(back_populates="events")
     unit: Mapped[Unit | None] = relationship(lazy="joined")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from store.db import Database, claim_rows, insert_ignoring_repeats
 from store.models import ContactIdentity, OutboundMessage
@@ -50,15 +50,21 @@ def queue_outbound(
 
 
 def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> list[OutboundMessage]:
-    """Claim due messages; rows another worker holds are skipped, not waited for."""
+    """Claim due messages; rows another worker holds are skipped, not waited for. A citizen's messages go
+    one at a time, in order: none is claimed while an earlier one to the same contact is unsent."""
     now = utcnow()
     due = or_(
         and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
         and_(OutboundMessage.status == "sending", OutboundMessage.claimed_until < now),
     )
+    earlier = aliased(OutboundMessage)
+    waits_for_earlier = exists().where(
+        earlier.contact_id == OutboundMessage.contact_id, earlier.id < OutboundMessage.id,
+        earlier.status.in_(("pending", "sending")),
+    )
     statement = (
         select(OutboundMessage)
-        .where(due)
+        .where(due, ~waits_for_earlier)
         .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -75,6 +81,7 @@ class SendResult:
     error: str | None = None
     retry: bool = True  # with an error: try again later (False: a permanent failure)
     retry_after: float | None = None  # the provider's wait, seconds
+    tried: bool = True  # False: not sent because an earlier message to the same recipient failed
     stop_contact: bool = False  # with a permanent failure: never message this contact again
 
 
@@ -111,6 +118,9 @@ def mark_failed(db: Database, message_id: int, error: str, stop_contact: bool = 
 def _apply_failure(session: Session, result: SendResult) -> OutboundMessage:
     message = session.get(OutboundMessage, result.message_id)
     message.claimed_until, message.last_error = None, result.error[:2000]
+    if not result.tried:  # back in line behind the one that failed, its attempt not spent
+        message.status, message.attempts = "pending", message.attempts - 1
+        return message
     if result.retry and message.attempts < MAX_ATTEMPTS:
         wait = timedelta(seconds=result.retry_after) if result.retry_after is not None else backoff(message.attempts)
         message.status, message.next_attempt_at = "pending", utcnow() + wait

@@ -269,21 +269,27 @@ def unit_changes(session: Session, after_event_id: int, late_since: datetime, li
 
 
 def open_reports_due_by(session: Session, when: datetime, limit: int = 500) -> list[Report]:
-    """Open reports with a unit whose due time is at or before `when`, soonest first."""
+    """Reports still with their unit (open, not awaiting verification) due at or before `when`, soonest
+    first — except those already escalated past their current due time (a `note_once` mark "sla:…"
+    written after it), so the overdue backlog never crowds out new cases."""
+    escalated = select(StatusEvent.id).where(
+        StatusEvent.report_id == Report.id, StatusEvent.actor_id.like("sla:%"), StatusEvent.created_at >= Report.sla_due_at
+    )
     return list(session.scalars(
-        select(Report).where(Report.status.in_(lifecycle.OPEN_STATUSES), Report.assigned_unit_id.is_not(None),
-                             Report.sla_due_at <= when).order_by(Report.sla_due_at).limit(limit)
+        select(Report).where(Report.status.in_(lifecycle.OPEN_STATUSES - {lifecycle.VERIFIKASI}),
+                             Report.assigned_unit_id.is_not(None), Report.sla_due_at <= when, ~escalated.exists())
+        .order_by(Report.sla_due_at).limit(limit)
     ))
 
 
-def note_once(session: Session, ticket: str, mark: str, note: str) -> bool:
+def note_once(session: Session, ticket: str, mark: str, note: str, at: datetime | None = None) -> bool:
     """An internal system note in a report's history, written once per `mark` (e.g. an escalation for
     one due time); False when it was written before. The report row is locked while checking."""
     report = _locked(session, ticket)
     if session.scalar(select(StatusEvent.id).where(StatusEvent.report_id == report.id, StatusEvent.actor_id == mark)):
         return False
     session.add(_event(report, report.status, report.status, report.assigned_unit, Actor("system", mark), note, False,
-                       utcnow()))
+                       at or utcnow()))
     session.flush()
     return True
 

@@ -8,12 +8,15 @@ there polls (inside `run.py serve` the webhooks wake the in-process worker direc
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 
 from sqlalchemy import text
 
 from store.db import Database
 
+log = logging.getLogger(__name__)
 CHANNEL = "lapor_inbox"
 NOTIFY = text(f"NOTIFY {CHANNEL}")
 
@@ -22,24 +25,37 @@ class InboxWakeups:
     """`wait(timeout)`: back when a message was recorded (PostgreSQL) or the timeout passed."""
 
     def __init__(self, db: Database):
-        self._connection = None
+        self._db, self._connection = db, None
         if db.dialect == "postgresql":
-            self._connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self._connection.exec_driver_sql(f"LISTEN {CHANNEL}")
+            self._listen()
+
+    def _listen(self) -> None:
+        self._connection = self._db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._connection.exec_driver_sql(f"LISTEN {CHANNEL}")
 
     def wait(self, timeout: float) -> bool:
-        """True when woken by a notification; several queued ones count as one wake-up."""
-        if self._connection is None:
+        """True when woken by a notification; several queued ones count as one wake-up. A lost
+        connection (a database restart) costs one timeout's poll, then LISTENs again."""
+        if self._db.dialect != "postgresql":
             time.sleep(timeout)
             return False
-        listener = self._connection.connection.dbapi_connection
-        woken = any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
-        if woken:  # drain what else arrived meanwhile: one run of the worker takes it all
-            for _ in listener.notifies(timeout=0):
-                pass
-        return woken
+        try:
+            if self._connection is None:
+                self._listen()
+            listener = self._connection.connection.dbapi_connection
+            woken = any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
+            if woken:  # drain what else arrived meanwhile: one run of the worker takes it all
+                for _ in listener.notifies(timeout=0):
+                    pass
+            return woken
+        except Exception:  # the database went away: poll until it is back
+            log.warning("lost the LISTEN connection; polling until the database answers again")
+            self.close()
+            time.sleep(timeout)
+            return False
 
     def close(self) -> None:
         if self._connection is not None:
-            self._connection.close()
+            with contextlib.suppress(Exception):
+                self._connection.close()
             self._connection = None

@@ -16,11 +16,11 @@ from gateway.notifications import tell_followers
 from gateway.worker import Worker
 from store import lifecycle
 from store.models import Rating, Report
-from store.reports import get_report
+from store.reports import get_report, open_reports_due_by
 from tests.bots.test_sms import PHONE, SID, text_in, twilio  # noqa: F401  (fixture)
 from tests.bots.test_sms import TOKEN as TWILIO_TOKEN
 from tests.bots.test_telegram import JPEG, SECRET, TOKEN, post, telegram_api  # noqa: F401  (fixture)
-from tests.helpers import VERIFIER, drain, move
+from tests.helpers import VERIFIER, bring_to, drain, move
 
 UNIT_CHAT, KECAMATAN_CHAT = "-1007770001", "-1007770002"
 OFFICER_ID, STRANGER_ID = "9001", "9002"
@@ -94,6 +94,10 @@ def test_a_case_is_forwarded_worked_by_its_officer_verified_and_rated_by_sms(cit
     assert telegram_api.sent()[-1]["text"].startswith("Anda tidak terdaftar sebagai petugas Kelurahan Kenari")
     assert get_report(units_db, ticket).status == lifecycle.MENUNGGU
 
+    said = len(telegram_api.sent())
+    post(client, group_update(OFFICER_ID, text="sudah dicek, besok diperbaiki"))  # officers talking in their chat
+    drain(worker)
+    assert len(telegram_api.sent()) == said, "the bot stays out of the unit's own talk"
     post(client, group_update(OFFICER_ID, data=f"case:accept:{ticket}"))
     drain(worker)
     assert telegram_api.sent()[-1]["text"] == f"{ticket}: Sedang ditangani, oleh Petugas Kenari."
@@ -129,6 +133,7 @@ def test_an_officer_of_another_unit_cannot_act_and_coordination_moves_the_case(c
     report = get_report(units_db, ticket)
     assert (report.status, report.assigned_unit.code) == (lifecycle.KOORDINASI, "DINAS-BINA-MARGA")
     assert report.events[-1].actor_id == f"telegram:{OFFICER_ID}"
+    assert report.events[-1].note_public is False, "the officer's name stays off the public page"
     post(client, group_update(OFFICER_ID, data=f"case:accept:{ticket}"))
     drain(worker)
     assert telegram_api.sent()[-1]["text"].startswith("Anda tidak terdaftar"), "the case left the officer's unit"
@@ -144,6 +149,8 @@ def test_a_case_due_soon_is_reminded_and_an_overdue_one_escalated_once(city, tel
     assert watch_deadlines(services, now=due - timedelta(minutes=30)) == (0, 0), "reminded once"
     assert watch_deadlines(services, now=due + timedelta(minutes=1)) == (0, 1)
     assert watch_deadlines(services, now=due + timedelta(hours=5)) == (0, 0), "escalated once"
+    with units_db.transaction() as session:
+        assert open_reports_due_by(session, due + timedelta(hours=5)) == [], "an escalated case leaves the watch list"
     drain(worker)
     to_unit = [m["text"] for m in telegram_api.sent() if m["chat_id"] == UNIT_CHAT]
     to_kecamatan = [m["text"] for m in telegram_api.sent() if m["chat_id"] == KECAMATAN_CHAT]
@@ -153,6 +160,14 @@ def test_a_case_due_soon_is_reminded_and_an_overdue_one_escalated_once(city, tel
         f"sejak {due.astimezone(services.config.city.tz):%d-%m-%Y %H:%M}. Status: Menunggu."]
     history = get_report(units_db, report.ticket).events
     assert [e.note for e in history if e.actor_id and e.actor_id.startswith("sla:")] == ["Lewat tenggat: diteruskan ke Kecamatan Senen"]
+
+
+def test_a_case_awaiting_verification_is_not_the_units_to_be_reminded_of(city, units_db):
+    client, worker, services = city
+    sms_report(client, worker, services.config)
+    report = get_report(units_db, _only_ticket(units_db))
+    bring_to(units_db, services.config, report.ticket, lifecycle.VERIFIKASI)
+    assert watch_deadlines(services, now=report.sla_due_at + timedelta(hours=1)) == (0, 0)
 
 
 def _only_ticket(db):

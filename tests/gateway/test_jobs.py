@@ -19,7 +19,11 @@ def started(app, monkeypatch):
 
     def watch(services, stop, on_stored, interval):
         watched.update(interval=interval, stop=stop)
+        started.set()
         stop.wait(5)
+
+    started = threading.Event()
+    watched["started"] = started
 
     monkeypatch.setattr(jobs, "watch_mailbox", watch)
     app.extensions["lapor"].adapters.update(email=Channel("email"), x=Channel("x", public=True))
@@ -44,6 +48,7 @@ def test_every_job_runs_at_its_configured_interval(started, config):
     every = config.schedule
     assert intervals == {"worker": every.worker, "reminders": every.reminders, "notifications": every.notifications,
                          "cases": every.cases, "mentions": every.mentions}
+    assert watched["started"].wait(5), "the mailbox watcher runs in its own thread"
     assert watched["interval"] == every.mailbox and isinstance(watched["stop"], threading.Event)
 
 

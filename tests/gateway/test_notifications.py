@@ -57,7 +57,7 @@ def test_every_status_change_is_told_once_to_each_follower(chat, config):
         say(services, worker, text, "warga-2")
     move(db, config, report.ticket, lifecycle.DITANGANI, actor=OFFICER, note="Truk sampah dikirim siang ini")
     assert tell_followers(services) == 2 and tell_followers(services) == 0, "once per change and follower"
-    worker.run_once()
+    drain(worker)
     told = {recipient: text for recipient, text in said if "kini" in text}
     assert set(told) == {"warga-1", "warga-2"}
     assert told["warga-1"].startswith(f"Laporan {report.ticket} kini Sedang ditangani (kuning), ditangani Kelurahan")
@@ -84,14 +84,15 @@ def test_done_brings_the_proof_photo_and_the_citizen_rates_by_reply(chat, config
     db, report = report_by(services, worker)
     bring_to(db, config, report.ticket, lifecycle.SELESAI)
     tell_followers(services)
-    worker.run_once()
+    drain(worker)
     done = said[-1][1]
     assert "SELESAI (hijau)" in done and "/media/" in done and "1 (buruk) sampai 5" in done
-    say(services, worker, "4 cepat ditangani")
+    say(services, worker, "4 cepat ditangani, hubungi saya di 081234567890")
     assert said[-1][1] == f"Terima kasih! Nilai 4 untuk laporan {report.ticket} sudah kami catat."
     with db.transaction() as session:
         rating = session.scalar(select(Rating))
-        assert (rating.score, rating.comment) == (4, "cepat ditangani")
+        assert rating.score == 4 and rating.comment.startswith("cepat ditangani, hubungi saya di ")
+        assert "081234567890" not in rating.comment, "the comment is kept without personal data"
     say(services, worker, "5")
     assert "Nilai 5" not in said[-1][1], "one rating request, one rating"
 
@@ -105,7 +106,7 @@ def test_a_finished_report_not_rated_gets_one_reminder(chat, config):
     assert remind_to_rate(services, now=closed_at + hours / 2) == 0, "not yet"
     assert remind_to_rate(services, now=closed_at + hours + timedelta(minutes=5)) == 1
     assert remind_to_rate(services, now=closed_at + hours + timedelta(minutes=10)) == 0, "once"
-    worker.run_once()
+    drain(worker)
     assert said[-1][1] == f"Bagaimana penanganan laporan {report.ticket}? Balas 1 (buruk) sampai 5 (sangat baik)."
     say(services, worker, "3")
     assert said[-1][1] == f"Terima kasih! Nilai 3 untuk laporan {report.ticket} sudah kami catat."

@@ -3,6 +3,8 @@
 import threading
 import time
 
+import pytest
+
 from store.inbox import record_inbound
 from store.wakeups import InboxWakeups
 
@@ -30,5 +32,20 @@ def test_a_recorded_message_wakes_a_waiting_worker_at_once_on_postgresql(db):
             assert wakeups.wait(timeout=0.2) is False, "a repeated delivery stores nothing and wakes nobody"
         else:
             assert woken["by_message"] is False and woken["after"] >= timeout, "SQLite: the worker polls"
+    finally:
+        wakeups.close()
+
+
+def test_a_lost_listen_connection_is_opened_again(db):
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite polls: no connection to lose")
+    wakeups = InboxWakeups(db)
+    try:
+        wakeups._connection.connection.dbapi_connection.close()  # as a database restart would
+        assert wakeups.wait(timeout=0.1) is False, "polls instead of failing"
+        record_inbound(db, "sms", "SM-after-restart", {"Body": "halo"}, "sender")
+        assert wakeups.wait(timeout=0.1) is False  # listening again from here on
+        record_inbound(db, "sms", "SM-after-restart-2", {"Body": "halo"}, "sender")
+        assert wakeups.wait(timeout=5) is True
     finally:
         wakeups.close()
