@@ -39,7 +39,7 @@ class Incoming:
     choice: str | None = None  # the data of a pressed button (Telegram callback_data), never typed text
     acknowledge: str | None = None  # what the first reply must acknowledge (Telegram: the callback query id)
     # What every reply needs to answer in context (an e-mail's Message-ID and References, the mention's
-    # tweet id); stored unencrypted with the outbox row, so never personal data.
+    # tweet id); stored encrypted with each reply's outbox row.
     reply_context: dict[str, Any] = field(default_factory=dict)
     about_ticket: str | None = None  # a ticket the message is verifiably about (an e-mail reply to its signed thread)
     actor_id: str | None = None  # the person who wrote or pressed (in a group chat, not the chat): officers act by it

@@ -85,13 +85,16 @@ def _send_to_unit(session: Session, services: Services, unit_code: str | None, t
         return 0
     contacts = services.config.contacts_of(unit_code)
     queued = 0
-    for channel, addresses, extras in (("telegram", contacts.telegram_chats, {"choices": choices} if choices else {}),
-                                       ("email", contacts.emails, {"reply_context": {"signed_reply": False}})):
+    for channel, addresses, extras, context in (
+        ("telegram", contacts.telegram_chats, {"choices": choices} if choices else {}, None),
+        ("email", contacts.emails, {}, {"signed_reply": False}),  # officers answer in their own ways, not as reporters
+    ):
         if channel not in services.adapters:
             continue
         for address in addresses:
             queued += queue_outbound(session, channel=channel, recipient=address, body=text, report_id=report.id,
-                                     idempotency_key=f"{key}:{channel}:{address}"[:120], extras=extras)
+                                     idempotency_key=f"{key}:{channel}:{address}"[:120], extras=extras,
+                                     reply_context=context)
     return queued
 
 

@@ -137,7 +137,7 @@ def _reply_for(worker, report: Report) -> tuple[str, dict]:
 
 def _reply(session: Session, incoming: Incoming, contact_id: int, text: str, key: str) -> None:
     queue_outbound(session, channel=CHANNEL, recipient=incoming.sender, body=text, idempotency_key=key,
-                   contact_id=contact_id, extras={"reply_context": incoming.reply_context})
+                   contact_id=contact_id, reply_context=incoming.reply_context)
 
 
 def _to_triage(session: Session, incoming: Incoming, contact_id: int) -> None:
@@ -175,7 +175,7 @@ def convert_mention(worker, item_id: int, actor: Actor, category: str | None = N
             text = services.config.message(key, services.config.city.default_language, **values)
             queue_outbound(session, channel=item.channel, recipient=contact.address, body=text,
                            idempotency_key=f"triage:{item.id}:reply", contact_id=item.contact_id,
-                           extras={"reply_context": {"in_reply_to_tweet_id": item.provider_message_id}})
+                           reply_context={"in_reply_to_tweet_id": item.provider_message_id})
         return report
 
     return convert_triage_item(services.db, item_id, actor, make_report)

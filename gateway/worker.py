@@ -169,7 +169,8 @@ class Worker:
                 body=reply.text,
                 idempotency_key=f"in:{inbound_id}:{incoming.provider_message_id}:{number}",
                 contact_id=contact_id,
-                extras=_extras(reply, incoming.acknowledge if number == 0 else None, incoming.reply_context),
+                extras=_extras(reply, incoming.acknowledge if number == 0 else None),
+                reply_context=incoming.reply_context,
             )
 
     def _flooding(self, session: Session, channel: str, digest: str, inbound_id: int, identity, state: State) -> bool:
@@ -363,20 +364,17 @@ def outgoing_from(message: OutboundMessage) -> Outgoing:
         request_location=bool(extras.get("request_location")),
         choices=tuple(tuple((label, data) for label, data in row) for row in extras.get("choices", [])),
         acknowledges=extras.get("acknowledges"),
-        reply_context=extras.get("reply_context") or {},
+        reply_context=message.reply_context or {},
     )
 
 
-def _extras(reply: Reply, acknowledges: str | None, reply_context: dict) -> dict:
-    """How a reply is shown, stored with its outbox row; `acknowledges` goes with the first reply to a press,
-    the channel's reply context (threading) with every reply."""
+def _extras(reply: Reply, acknowledges: str | None) -> dict:
+    """How a reply is shown, stored with its outbox row; `acknowledges` goes with the first reply to a press."""
     extras = {"buttons": [list(row) for row in reply.buttons], "request_location": reply.request_location}
     if reply.choices:
         extras["choices"] = [[list(choice) for choice in row] for row in reply.choices]
     if acknowledges:
         extras["acknowledges"] = acknowledges
-    if reply_context:
-        extras["reply_context"] = reply_context
     return extras
 
 

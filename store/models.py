@@ -252,6 +252,7 @@ class OutboundMessage(Base):
     recipient: Mapped[str] = mapped_column(EncryptedText)
     body: Mapped[str] = mapped_column(EncryptedText)
     extras: Mapped[dict[str, Any]] = mapped_column(default=dict)  # buttons, media references
+    reply_context: Mapped[Any | None] = mapped_column(EncryptedJSON)  # threading ids (Message-ID, tweet id)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")

@@ -39,12 +39,15 @@ def queue_outbound(
     contact_id: int | None = None,
     report_id: int | None = None,
     extras: dict[str, Any] | None = None,
+    reply_context: dict[str, Any] | None = None,
 ) -> bool:
-    """Queue a message unless one with this key exists; False when it already did."""
+    """Queue a message unless one with this key exists; False when it already did. `extras` (buttons)
+    are stored plain, `reply_context` (threading ids, which can lead back to a person) encrypted."""
     now = utcnow()
     values = dict(
         channel=channel, recipient=recipient, body=body, idempotency_key=idempotency_key, contact_id=contact_id,
-        report_id=report_id, extras=extras or {}, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        report_id=report_id, extras=extras or {}, reply_context=reply_context or None, status="pending", attempts=0,
+        next_attempt_at=now, created_at=now,
     )
     return session.execute(_QUEUE[session.get_bind().dialect.name], values).scalar_one_or_none() is not None
 

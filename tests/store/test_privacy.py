@@ -115,3 +115,16 @@ def test_the_audit_log_is_append_only(units_db):
                 connection.execute(text(statement))
     [entry] = list_audit_entries(units_db)
     assert (entry.action, entry.reason) == ("reveal_identity", "permintaan aparat")
+
+
+def test_a_replys_threading_ids_are_encrypted_in_the_outbox(db):
+    from store.outbox import claim_due_outbound, queue_outbound
+
+    context = {"message_id": "<CAF=siti.rahayu@example.com>", "in_reply_to_tweet_id": "1790000000000000001"}
+    with db.transaction() as session:
+        queue_outbound(session, channel="email", recipient="siti.rahayu@example.com", body="Di mana lokasinya?",
+                       idempotency_key="in:1:0", extras={"buttons": []}, reply_context=context)
+    dump = raw_dump(db)
+    assert "siti.rahayu" not in dump and "1790000000000000001" not in dump
+    [claimed] = claim_due_outbound(db)
+    assert claimed.reply_context == context and "reply_context" not in claimed.extras
