@@ -104,9 +104,9 @@ def _values(services: Services, report: Report) -> dict[str, str]:
     return {
         "ticket": report.ticket,
         "category": category.name.get(LANGUAGE) if category else report.category,
-        "due": report.sla_due_at.astimezone(config.city.tz).strftime("%d-%m-%Y %H:%M"),
+        "due": config.local_time(report.sla_due_at),
         "status": config.statuses[report.status].label.get(LANGUAGE),
-        "unit": report.assigned_unit.name if report.assigned_unit else config.message("unit_triage", LANGUAGE),
+        "unit": config.unit_name(report.assigned_unit, LANGUAGE),
     }
 
 

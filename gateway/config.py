@@ -7,6 +7,7 @@ and the problem; `run.py` prints it and exits instead of showing a traceback.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -252,6 +253,18 @@ class Config(Strict):
     def message(self, key: str, language: str, **values: object) -> str:
         """A citizen-facing text from `messages`, in their language, with its {placeholders} filled."""
         return self.messages[key].get(language).format(**values)
+
+    def unit_name(self, unit, language: str) -> str:
+        """Who handles it, as citizens and officers read it: the unit, or triage when there is none yet."""
+        return unit.name if unit is not None else self.message("unit_triage", language)
+
+    def local_time(self, moment: datetime) -> str:
+        """A stored (UTC) time as the city reads it: 27-11-2026 09:51."""
+        return moment.astimezone(self.city.tz).strftime("%d-%m-%Y %H:%M")
+
+    def tracking_link(self, report) -> str:
+        """The public tracking page every reply carries."""
+        return f"{self.server.base_url}/t/{report.ticket}?k={report.public_token}"
 
     def category(self, code: str) -> CategoryConfig | None:
         return next((c for c in self.categories if c.code == code), None)

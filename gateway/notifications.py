@@ -49,7 +49,7 @@ def remind_to_rate(services: Services, now: datetime | None = None) -> int:
         for report, contact in unrated_followers(session, (now - 2 * after, now - after)):
             if not _can_be_told(services, contact):
                 continue
-            language = contact.reporter.language if contact.reporter.language in ("id", "en") else "id"
+            language = _language(contact)
             reminded = queue_outbound(
                 session, channel=contact.channel, recipient=contact.address, contact_id=contact.id, report_id=report.id,
                 body=services.config.message("rating_reminder", language, ticket=report.ticket),
@@ -61,6 +61,10 @@ def remind_to_rate(services: Services, now: datetime | None = None) -> int:
     return queued
 
 
+def _language(contact: ContactIdentity) -> str:
+    return contact.reporter.language if contact.reporter.language in ("id", "en") else "id"
+
+
 def _can_be_told(services: Services, contact: ContactIdentity) -> bool:
     """Public channels (X) carry no per-citizen updates: those citizens were invited to continue privately."""
     adapter = services.adapters.get(contact.channel)
@@ -69,7 +73,7 @@ def _can_be_told(services: Services, contact: ContactIdentity) -> bool:
 
 def _tell(session: Session, services: Services, event: StatusEvent, contact: ContactIdentity) -> int:
     report = event.report
-    language = contact.reporter.language if contact.reporter.language in ("id", "en") else "id"
+    language = _language(contact)
     text = status_message(services, event, language, sms=contact.channel == "sms")
     queued = queue_outbound(
         session, channel=contact.channel, recipient=contact.address, body=text, contact_id=contact.id,
@@ -84,14 +88,14 @@ def status_message(services: Services, event: StatusEvent, language: str, sms: b
     """The update in the citizen's language; an officer's public note is shortened to fit two SMS."""
     config, report = services.config, event.report
     status = config.statuses[event.to_status]
-    base = config.server.base_url
+    link, proof = config.tracking_link(report), _proof(report)
     values = {
         "ticket": report.ticket, "status": status.label.get(language),
         "colour": config.message(f"colour_{status.colour}", language),
-        "unit": event.unit.name if event.unit else config.message("unit_triage", language),
-        "due": report.sla_due_at.astimezone(config.city.tz).strftime("%d-%m-%Y %H:%M"),
-        "link": f"{base}/t/{report.ticket}?k={report.public_token}",
-        "proof": f"{base}/media/{_proof(report).public_token}" if _proof(report) else f"{base}/t/{report.ticket}?k={report.public_token}",
+        "unit": config.unit_name(event.unit, language),
+        "due": config.local_time(report.sla_due_at),
+        "link": link,
+        "proof": f"{config.server.base_url}/media/{proof.public_token}" if proof else link,
     }
     key = "status_done" if event.to_status == lifecycle.SELESAI else "status_changed"
     note = (event.note or "").strip() if event.note_public else ""

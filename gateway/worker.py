@@ -226,8 +226,9 @@ class Worker:
         text = self.services.normalizer.normalize(comment.text, known_names=reporter_names((contact,))).description
         report = add_citizen_comment(session, comment.ticket, text or "(foto)", CITIZEN)
         attach_to_report(session, list(comment.photos), report.id)
-        unit = report.assigned_unit.name if report.assigned_unit else self.services.config.message("unit_triage", language)
-        return Reply(self.services.config.message("comment_added", language, ticket=report.ticket, unit=unit))
+        config = self.services.config
+        unit = config.unit_name(report.assigned_unit, language)
+        return Reply(config.message("comment_added", language, ticket=report.ticket, unit=unit))
 
     def _rate(self, session: Session, rating: Rating, contact: Contact, identity: ContactIdentity, language: str) -> Reply:
         config = self.services.config
@@ -245,7 +246,7 @@ class Worker:
         attach_to_report(session, draft.photos, report.id)
         follow_report(session, report.ticket, identity.id)
         state.report_created(report.ticket)
-        unit = report.assigned_unit.name if report.assigned_unit else services.config.message("unit_triage", state.language)
+        unit = services.config.unit_name(report.assigned_unit, state.language)
         return Reply(services.config.message(
             outcome.created_message, state.language, ticket=report.ticket, unit=unit, link=self._link(report),
             number=services.config.city.emergency_number,
@@ -263,7 +264,7 @@ class Worker:
             detail = self.services.normalizer.normalize(addition.text, known_names=names).description
             add_report_detail(session, report.ticket, detail, addition.text, CITIZEN, DETAIL_NOTE)
         attach_to_report(session, list(addition.photos), report.id)
-        unit = report.assigned_unit.name if report.assigned_unit else config.message("unit_triage", language)
+        unit = config.unit_name(report.assigned_unit, language)
         return Reply(config.message(key, language, ticket=report.ticket, place=report.address_text or "?", unit=unit))
 
     def _relocate(self, session: Session, report: Report, addition: Addition, names: tuple[str, ...]) -> Report:
@@ -283,7 +284,7 @@ class Worker:
         return relocate_report(session, report.ticket, place, CITIZEN, LOCATION_NOTE.format(place=address or "?"))
 
     def _link(self, report: Report) -> str:
-        return f"{self.services.config.server.base_url}/t/{report.ticket}?k={report.public_token}"
+        return self.services.config.tracking_link(report)
 
     def _duplicate(self, session: Session, category: str, lat: float, lon: float, text: str, language: str):
         found = likely_duplicates(session, self.services.config, category=category, lat=lat, lon=lon,
@@ -300,8 +301,8 @@ class Worker:
         except NotFound:
             return None
         status = config.statuses[report.status]
-        unit = report.assigned_unit.name if report.assigned_unit else config.message("unit_triage", language)
-        due = report.sla_due_at.astimezone(config.city.tz).strftime("%d-%m-%Y %H:%M")
+        unit = config.unit_name(report.assigned_unit, language)
+        due = config.local_time(report.sla_due_at)
         return StatusInfo(report.ticket, status.label.get(language), config.message(f"colour_{status.colour}", language), unit, due,
                           closed=report.status in lifecycle.CLOSED_STATUSES)
 
