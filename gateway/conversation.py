@@ -220,6 +220,12 @@ def handle(state: State, turn: Turn, context: Context) -> Outcome:
     return _next_question(state, context, outcome)
 
 
+def ticket_in(text: str) -> str | None:
+    """The first ticket number written in a text (any case), as the store spells it."""
+    found = TICKET.search(text or "")
+    return found.group(1).upper() if found else None
+
+
 def _rating(text: str, state: State, context: Context) -> Rating | None:
     """'5', '4 cepat sekali', 'nilai 3', '2/5 lambat': a score for the report awaiting one — unless the
     words after the number are a new report ('5 rumah kebanjiran lagi')."""
@@ -237,10 +243,9 @@ def _followed_ticket(turn: Turn, text: str, context: Context) -> str | None:
     and follows (with something to say beyond the number)."""
     if turn.about_ticket and (text or turn.photos) and context.is_following(turn.about_ticket):
         return turn.about_ticket
-    found = TICKET.search(text)
-    if not found or len(TICKET.sub("", text).split()) < 2:
+    ticket = ticket_in(text)
+    if ticket is None or len(TICKET.sub("", text).split()) < 2:
         return None
-    ticket = found.group(1).upper()
     return ticket if context.is_following(ticket) else None
 
 
@@ -284,8 +289,7 @@ def _stop(state: State, text: str, context: Context) -> Outcome:
 
 
 def _status(state: State, text: str, context: Context) -> Outcome:
-    found = TICKET.search(text)
-    ticket = found.group(1).upper() if found else state.last_ticket
+    ticket = ticket_in(text) or state.last_ticket
     if ticket is None:
         return Outcome(state, [_say(state, context, "no_ticket")])
     info = context.report_status(ticket, state.language)

@@ -15,7 +15,7 @@ import re
 from sqlalchemy.orm import Session
 
 from bots.base import Incoming
-from gateway.conversation import TICKET, Reply
+from gateway.conversation import Reply, ticket_in
 from gateway.workflow import escalate
 from store import lifecycle
 from store.reports import Actor, NotFound, get_report, transition_report
@@ -29,7 +29,7 @@ def officer_turn(worker, session: Session, adapter, incoming: Incoming) -> list[
     config = worker.services.config
     officer = config.officer(incoming.actor_id) if incoming.channel == "telegram" else None
     pressed = CASE_ACTION.match(incoming.choice or "")
-    proof_ticket = (_ticket_in(incoming.text) or _ticket_in(incoming.quoted_text)) if incoming.media else None
+    proof_ticket = (ticket_in(incoming.text) or ticket_in(incoming.quoted_text)) if incoming.media else None
     if pressed:
         action, ticket = pressed.groups()
     elif officer is not None and proof_ticket:
@@ -67,11 +67,6 @@ def _act(worker, session: Session, adapter, incoming: Incoming, action: str, tic
         transition_report(session, ticket, lifecycle.DITANGANI, actor)
     return transition_report(session, ticket, lifecycle.VERIFIKASI, actor, proof_attachment_id=photos[0],
                              note=incoming.text or None, note_public=False)
-
-
-def _ticket_in(text: str) -> str | None:
-    found = TICKET.search(text or "")
-    return found.group(1).upper() if found else None
 
 
 def _say(config, key: str, **values) -> Reply:
