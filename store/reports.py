@@ -263,9 +263,7 @@ def unit_changes(session: Session, after_event_id: int, late_since: datetime, li
         .order_by(earlier.id.desc()).limit(1).scalar_subquery()
     )
     handed = (StatusEvent.unit_id.is_not(None), StatusEvent.unit_id.is_distinct_from(previous_unit))
-    late = select(StatusEvent).where(*handed, StatusEvent.id <= after_event_id, StatusEvent.created_at >= late_since)
-    new = select(StatusEvent).where(*handed, StatusEvent.id > after_event_id).order_by(StatusEvent.id).limit(limit)
-    return list(session.scalars(late.order_by(StatusEvent.id))) + list(session.scalars(new))
+    return _events_past(session, handed, after_event_id, late_since, limit)
 
 
 def open_reports_due_by(session: Session, when: datetime, limit: int = 500) -> list[Report]:
@@ -307,6 +305,13 @@ def unrated_followers(session: Session, closed_between: tuple[datetime, datetime
     ))
 
 
+def _events_past(session: Session, conditions, after_event_id: int, late_since: datetime, limit: int) -> list[StatusEvent]:
+    """Events meeting `conditions`: those written since `late_since` up to the cursor, then up to `limit` after it."""
+    late = select(StatusEvent).where(*conditions, StatusEvent.id <= after_event_id, StatusEvent.created_at >= late_since)
+    new = select(StatusEvent).where(*conditions, StatusEvent.id > after_event_id).order_by(StatusEvent.id).limit(limit)
+    return list(session.scalars(late.order_by(StatusEvent.id))) + list(session.scalars(new))
+
+
 def newest_event_id(session: Session) -> int:
     return session.scalar(select(func.max(StatusEvent.id))) or 0
 
@@ -316,9 +321,7 @@ def status_changes(session: Session, after_event_id: int, late_since: datetime, 
     since `late_since` (a transaction that committed late may have left a lower id behind the cursor;
     whoever tells citizens keys each message so seeing an event twice is harmless)."""
     changed = (StatusEvent.from_status.is_not(None), StatusEvent.from_status != StatusEvent.to_status)
-    late = select(StatusEvent).where(*changed, StatusEvent.id <= after_event_id, StatusEvent.created_at >= late_since)
-    new = select(StatusEvent).where(*changed, StatusEvent.id > after_event_id).order_by(StatusEvent.id).limit(limit)
-    return list(session.scalars(late.order_by(StatusEvent.id))) + list(session.scalars(new))
+    return _events_past(session, changed, after_event_id, late_since, limit)
 
 
 def rate_report(
