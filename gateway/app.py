@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from gateway import health, media, tracking, webchat, webhooks
 from gateway.channels import build_adapters
 from gateway.config import Config
+from gateway.console import init_console
 from gateway.metrics import Metrics
 from gateway.normalizing import build_geocoder, build_normalizer
 from gateway.open311 import blueprint as open311_blueprint
@@ -53,6 +54,7 @@ def create_app(
     for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, webchat.blueprint, webhooks.blueprint,
                       open311_blueprint):
         app.register_blueprint(blueprint)
+    init_console(app, config, environ)
     _register_error_handlers(app, metrics)
     return app
 
@@ -72,6 +74,8 @@ def _register_error_handlers(app: Flask, metrics: Metrics) -> None:
             if status == 404 and request.url_rule is None:
                 description = f"no such resource: {request.path} (see /open311/v2/openapi.json)"
             response = open311_http_error(status, description, request.path)
+        elif request.path.startswith("/console/") and not request.path.endswith((".json", ".csv", ".geojson")):
+            response = app.make_response((render_template("console/error.html", status=status, message=description), status))
         else:
             response = jsonify(error={"status": status, "message": description})
             response.status_code = status
@@ -86,4 +90,6 @@ def _register_error_handlers(app: Flask, metrics: Metrics) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/open311/"):
             return open311_http_error(500, "internal error", request.path)
+        if request.path.startswith("/console/"):
+            return render_template("console/error.html", status=500, message="internal error"), 500
         return jsonify(error={"status": 500, "message": "internal error"}), 500

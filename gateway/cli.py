@@ -1,4 +1,4 @@
-"""`python run.py <command>`: serve (default), init-db, import-units."""
+"""`python run.py <command>`: serve (default), init-db, import-units, create-user, …"""
 
 from __future__ import annotations
 
@@ -178,6 +178,29 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
             wakeups.wait(args.idle_seconds)  # at once on a new message (PostgreSQL); retries fall due meanwhile
 
 
+def cmd_create_user(config: Config, args: argparse.Namespace) -> int:
+    """A console login (the first admin, say). The password is asked twice, or read from stdin."""
+    import getpass
+
+    from store.users import UserError, create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        user = create_user(_ready_database(config, load_wilayah(config)), username=args.username, password=password,
+                           role=args.role, display_name=args.name, unit_code=args.unit, language=args.language)
+    except UserError as error:
+        print(f"cannot create the user: {error}", file=sys.stderr)
+        return 2
+    print(f"user {user.username} ({user.role}) created; log in at {config.server.base_url}/console/")
+    return 0
+
+
 def load_wilayah(config: Config) -> Wilayah:
     return Wilayah.load(border_tolerance_m=config.geography.border_tolerance_m)
 
@@ -199,6 +222,7 @@ COMMANDS = {
     "normalize": (cmd_normalize, "normalize JSON-lines messages from stdin to JSON lines on stdout"),
     "chat": (cmd_chat, "talk to the bot in this terminal"),
     "worker": (cmd_worker, "process the inbox and send the outbox until stopped"),
+    "create-user": (cmd_create_user, "add a console login (e.g. the first admin)"),
 }
 
 
@@ -212,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--no-worker", action="store_true", help="web only: run `run.py worker` processes instead")
         if name == "worker":
             sub.add_argument("--idle-seconds", type=float, default=0.5, help="pause when there is nothing to do")
+        if name == "create-user":
+            sub.add_argument("--username", required=True)
+            sub.add_argument("--role", required=True, choices=["triage", "officer", "verifier", "admin"])
+            sub.add_argument("--unit", help="an officer's unit code (kelurahan, e.g. 31.71.01.1001, or service)")
+            sub.add_argument("--name", help="the name shown in the console")
+            sub.add_argument("--language", default="id", choices=["id", "en"])
+            sub.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
         if name == "import-units":
             sub.add_argument("--file", default=str(DEFAULT_GEOJSON), help="wilayah GeoJSON")
     return parser

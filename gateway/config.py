@@ -200,6 +200,19 @@ class ScheduleConfig(Strict):
     cases: float = Field(default=10, gt=0)  # cases forwarded to units, deadline reminders, escalations
 
 
+class ConsoleConfig(Strict):
+    """The officers' web console under /console/."""
+
+    secret_key_env: str = "LAPOR_SECRET_KEY"  # signs session cookies; a development key is kept under var/ when unset
+    dev_secret_file: Path = Path("var/dev-console-secret.key")
+    session_hours: float = Field(default=8, gt=0)
+    max_failed_logins: int = Field(default=5, ge=1)  # this many wrong passwords in a row lock the account…
+    lockout_minutes: int = Field(default=15, gt=0)  # …for this long
+    live_refresh_seconds: float = Field(default=10, gt=0)  # the inbox asks for new items this often
+    tile_url: str | None = None  # e.g. http://tiles.local/{z}/{x}/{y}.png; unset: boundaries only
+    tile_attribution: str = ""
+
+
 class Open311Config(Strict):
     api_keys_env: str = "OPEN311_API_KEYS"
     max_results: int = Field(default=1000, ge=1, le=10_000)
@@ -218,6 +231,7 @@ class Config(Strict):
     conversation: ConversationConfig = ConversationConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     cases: CasesConfig = CasesConfig()
+    console: ConsoleConfig = ConsoleConfig()
     lifecycle: LifecycleConfig
     statuses: dict[str, StatusConfig]
     service_units: list[ServiceUnitConfig] = Field(min_length=1)

@@ -348,3 +348,27 @@ class TriageItem(Base):
         UniqueConstraint("channel", "provider_message_id", name="uq_triage_items_channel_provider_id"),
         CheckConstraint("status IN ('pending','converted','dismissed')", name="status"),
     )
+
+
+class ConsoleUser(Base):
+    """Someone who works reports in the web console. Passwords are stored as salted hashes only."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(12))
+    unit_code: Mapped[str | None] = mapped_column(String(40))  # an officer's unit (kelurahan or service)
+    language: Mapped[str] = mapped_column(String(5), default="id")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('triage','officer','verifier','admin')", name="role"),
+        CheckConstraint("role <> 'officer' OR unit_code IS NOT NULL", name="officer_unit"),
+    )

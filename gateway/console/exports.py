@@ -1,0 +1,12 @@
+"""(being built)"""
+
+from flask import render_template
+
+from gateway.console import blueprint
+from gateway.console.auth import require
+
+
+@blueprint.get("/exports")
+@require()
+def exports_page():
+    return render_template("console/base.html")
