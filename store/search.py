@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from store import lifecycle
-from store.db import Database, unit_of_work
+from store.db import unit_of_work
 from store.models import Report, Unit
 
 
