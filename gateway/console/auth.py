@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from gateway.console import blueprint
@@ -77,6 +77,7 @@ def login():
             max_failures=console.max_failed_logins, lockout=timedelta(minutes=console.lockout_minutes),
         )
         if result.user is not None:
+            session.permanent = True  # expires after console.session_hours, not only when the browser closes
             login_user(SessionUser(result.user))
             return redirect(_safe_next(request.args.get("next")) or url_for("console.inbox"))
         flash(t("login_locked") if result.locked_until else t("login_failed"), "error")
