@@ -30,6 +30,7 @@ class ReportFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     after_id: int | None = None  # only reports newer than this one (the inbox's live updates)
+    text_area_codes: tuple[str, ...] = ()  # with `text`: also reports in these areas (whose names contain it)
 
     def within_units(self, unit_codes: tuple[str, ...]) -> ReportFilter:
         return replace(self, unit_codes=unit_codes)
@@ -67,8 +68,12 @@ def _filtered(statement, where: ReportFilter, now: datetime):
         conditions.append(Report.assigned_unit_id.in_(select(Unit.id).where(Unit.code.in_(where.unit_codes))))
     if where.text and where.text.strip():
         pattern = f"%{_escape_like(where.text.strip())}%"
-        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in
-                                (Report.ticket, Report.title, Report.description, Report.address_text))))
+        matches = [column.ilike(pattern, escape="\\") for column in
+                   (Report.ticket, Report.title, Report.description, Report.address_text)]
+        if where.text_area_codes:
+            matches += [column.in_(where.text_area_codes)
+                        for column in (Report.kelurahan_code, Report.kecamatan_code, Report.kota_code)]
+        conditions.append(or_(*matches))
     if where.created_from is not None:
         conditions.append(Report.created_at >= where.created_from)
     if where.created_to is not None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from store.db import Database, insert_ignoring_repeats
-from store.models import Report, TriageItem
+from store.models import ContactIdentity, Report, TriageItem
 from store.reports import Actor
 from store.types import utcnow
 
@@ -43,6 +43,18 @@ def pending_triage(db: Database, limit: int = 100) -> list[TriageItem]:
         statement = (select(TriageItem).where(TriageItem.status == PENDING).options(joinedload(TriageItem.contact))
                      .order_by(TriageItem.created_at, TriageItem.id).limit(limit))
         return list(session.scalars(statement))
+
+
+def pending_triage_with_authors(db: Database, limit: int = 100) -> tuple[list[TriageItem], int]:
+    """The oldest undecided items first, each with its contact and reporter loaded (their names are
+    needed to redact the text, never to show them), and how many are pending in all."""
+    with db.transaction() as session:
+        statement = (select(TriageItem).where(TriageItem.status == PENDING)
+                     .options(joinedload(TriageItem.contact).joinedload(ContactIdentity.reporter))
+                     .order_by(TriageItem.created_at, TriageItem.id).limit(limit))
+        items = list(session.scalars(statement).unique())
+        total = session.scalar(select(func.count(TriageItem.id)).where(TriageItem.status == PENDING)) or 0
+        return items, total
 
 
 def convert_triage_item(db: Database, item_id: int, actor: Actor,
