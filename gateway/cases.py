@@ -83,7 +83,8 @@ def _send_to_unit(session: Session, services: Services, unit_code: str | None, t
     """One message to each of the unit's chats and addresses whose channel runs here."""
     if unit_code is None:
         return 0
-    contacts = services.config.contacts_of(unit_code)
+    unit = get_unit(session, unit_code)
+    contacts = services.config.contacts_of(unit_code, unit.contacts if unit else None)  # the console's, then config.yaml's
     queued = 0
     for channel, addresses, extras, context in (
         ("telegram", contacts.telegram_chats, {"choices": choices} if choices else {}, None),

@@ -283,14 +283,25 @@ class Config(Strict):
     def category(self, code: str) -> CategoryConfig | None:
         return next((c for c in self.categories if c.code == code), None)
 
-    def contacts_of(self, unit_code: str) -> Contacts:
-        """Where a unit's cases go: a service's own contacts, or those configured for an area unit."""
+    def contacts_of(self, unit_code: str, stored: dict | None = None) -> Contacts:
+        """Where a unit's cases go: the contact points kept in the database for it (`stored`, edited by an
+        admin in the console) first, then a service's own contacts or those configured for an area unit."""
         service = self.service_unit(unit_code)
-        return service.contacts if service else self.cases.unit_contacts.get(unit_code, Contacts())
+        configured = service.contacts if service else self.cases.unit_contacts.get(unit_code, Contacts())
+        if not stored:
+            return configured
+        emails: dict[str, str] = {}  # one per address, whatever its case
+        for email in [*stored.get("emails", []), *configured.emails]:
+            emails.setdefault(email.lower(), email)
+        chats = dict.fromkeys([*stored.get("telegram_chats", []), *configured.telegram_chats])
+        return Contacts(telegram_chats=list(chats), emails=list(emails.values()))
 
-    def is_unit_address(self, channel: str, address: str) -> bool:
-        """A unit's own chat or mailbox, where cases go: what is said there is no citizen's report."""
+    def is_unit_address(self, channel: str, address: str, stored: dict[str, dict] | None = None) -> bool:
+        """A unit's own chat or mailbox, where cases go: what is said there is no citizen's report.
+        `stored`: the units' contact points kept in the database (store.units.stored_contacts), by unit code."""
         every = [u.contacts for u in self.service_units] + list(self.cases.unit_contacts.values())
+        every += [Contacts(telegram_chats=c.get("telegram_chats", []), emails=c.get("emails", []))
+                  for c in (stored or {}).values()]
         if channel == "telegram":
             return any(address in contacts.telegram_chats for contacts in every)
         if channel == "email":

@@ -38,3 +38,22 @@ def add_audit_entry(
 def list_audit_entries(db: Database, limit: int = 200) -> list[AuditLog]:
     with db.transaction() as session:
         return list(session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)))
+
+
+def search_audit(db: Database, *, action: str | None = None, actor: str | None = None, before_id: int | None = None,
+                 limit: int = 50) -> list[AuditLog]:
+    """Newest first; `before_id` pages on to older entries. `actor` matches the actor id or role."""
+    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditLog.action == action)
+    if actor:
+        query = query.where((AuditLog.actor_id == actor) | (AuditLog.actor_role == actor))
+    if before_id:
+        query = query.where(AuditLog.id < before_id)
+    with db.transaction() as session:
+        return list(session.scalars(query))
+
+
+def audit_actions(db: Database) -> list[str]:
+    with db.transaction() as session:
+        return list(session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))

@@ -76,3 +76,60 @@ def _identity(session: Session, contact: Contact) -> ContactIdentity | None:
 def find_identity(db: Database, channel: str, address: str) -> ContactIdentity | None:
     with db.transaction() as session:
         return _identity(session, Contact(channel, address))
+
+
+class RevealRefused(ValueError):
+    """No identity to reveal: the report is unknown, public, or has no reporter. `reason` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # unknown | not_confidential | no_reporter
+
+
+@dataclass(frozen=True)
+class RevealedIdentity:
+    ticket: str
+    name: str | None
+    contacts: tuple[tuple[str, str], ...]  # (channel, address)
+
+
+def reveal_identity(db: Database, ticket: str, *, actor_role: str, actor_id: str, reason: str) -> RevealedIdentity:
+    """A confidential reporter's name and contacts, decrypted — and, in the same transaction, the audit entry
+    saying who read them and why: no reveal without its entry, no entry for a reveal that did not happen."""
+    from store.audit import add_audit_entry
+    from store.models import Report
+
+    with db.transaction() as session:
+        report = session.scalar(select(Report).where(Report.ticket == ticket))
+        if report is None:
+            raise RevealRefused("unknown")
+        if not report.confidential:
+            raise RevealRefused("not_confidential")
+        if report.reporter_id is None:
+            raise RevealRefused("no_reporter")
+        add_audit_entry(session, actor_role=actor_role, actor_id=actor_id, action="reveal_identity",
+                        target_type="report", target_id=ticket, reason=reason)
+        reporter = session.get(Reporter, report.reporter_id)
+        identities = session.scalars(
+            select(ContactIdentity).where(ContactIdentity.reporter_id == reporter.id).order_by(ContactIdentity.id)
+        )
+        return RevealedIdentity(ticket, reporter.name, tuple((i.channel, i.address) for i in identities))
+
+
+def reporters_rating(db: Database, ticket: str, reporter_id: int | None):
+    """The rating a report's reporter (or, for a report without one, its anonymous rater) gave it, if any."""
+    from store.models import Rating, Report
+
+    same_rater = Rating.reporter_id.is_(None) if reporter_id is None else Rating.reporter_id == reporter_id
+    with db.transaction() as session:
+        return session.scalar(select(Rating).join(Report, Report.id == Rating.report_id)
+                              .where(Report.ticket == ticket, same_rater))
+
+
+def known_names(db: Database, reporter_id: int | None) -> tuple[str, ...]:
+    """The reporter's name, decrypted only so it can be redacted out of what they write (never shown)."""
+    if reporter_id is None:
+        return ()
+    with db.transaction() as session:
+        reporter = session.get(Reporter, reporter_id)
+        return (reporter.name.strip(),) if reporter is not None and reporter.name and reporter.name.strip() else ()

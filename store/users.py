@@ -99,6 +99,8 @@ def update_user(db: Database, user_id: int, *, role: str | None = None, unit_cod
             user.display_name = display_name.strip()
         if active is not None:
             user.active = active
+        if not (user.role == "admin" and user.active):
+            _keep_an_admin(session, user.id)
         if language is not None:
             user.language = language
         if password is not None:
@@ -106,6 +108,24 @@ def update_user(db: Database, user_id: int, *, role: str | None = None, unit_cod
             user.password_hash = generate_password_hash(password)
             user.failed_logins, user.locked_until = 0, None
         return user
+
+
+def unlock_user(db: Database, user_id: int) -> ConsoleUser:
+    """Lift a lockout now (and forget the failed attempts)."""
+    with db.transaction() as session:
+        user = session.get(ConsoleUser, user_id, with_for_update=True)
+        if user is None:
+            raise UserError(f"no user {user_id}")
+        user.failed_logins, user.locked_until = 0, None
+        return user
+
+
+def _keep_an_admin(session, changed_id: int) -> None:
+    """The console is never left without an active admin."""
+    others = session.scalar(select(ConsoleUser.id).where(
+        ConsoleUser.role == "admin", ConsoleUser.active.is_(True), ConsoleUser.id != changed_id).limit(1))
+    if others is None:
+        raise UserError("the last active admin cannot be demoted or deactivated")
 
 
 def _check(username: str, role: str, unit_code: str | None) -> None:

@@ -173,3 +173,20 @@ def test_a_case_awaiting_verification_is_not_the_units_to_be_reminded_of(city, u
 def _only_ticket(db):
     with db.transaction() as session:
         return session.scalar(select(Report.ticket))
+
+
+def test_a_unit_chat_added_in_the_console_is_left_to_its_officers(city, telegram_api, units_db):  # noqa: F811
+    from store.models import InboundMessage, Report
+    from store.units import update_unit_contacts
+    from tests.helpers import count
+
+    client, worker, services = city
+    console_chat = "-1007770099"
+    update_unit_contacts(units_db, _unit_code(units_db, "Kelurahan Kenari"), telegram_chats=[console_chat], emails=[])
+    update = group_update(OFFICER_ID, text="lampu jalan mati di depan kantor kelurahan")
+    update["message"]["chat"]["id"] = int(console_chat)
+    said = len(telegram_api.sent())
+    post(client, update)
+    drain(worker)
+    assert count(units_db, InboundMessage) == 1 and count(units_db, Report) == 0
+    assert len(telegram_api.sent()) == said, "officers talking in a chat known only to the database: no bot reply"
