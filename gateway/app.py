@@ -20,6 +20,7 @@ from gateway.services import Services
 from normalizer.core import Normalizer
 from normalizer.wilayah import Wilayah
 from store import Database
+from store.categories import category_settings
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def create_app(
         adapters=adapters if adapters is not None else build_adapters(environ, config.server.base_url),
         open311_api_keys=keys,
     )
+    if db.is_migrated():
+        config.apply_category_settings(category_settings(db))  # what admins changed in the console
     metrics = Metrics(db)
     app.extensions["lapor.metrics"] = metrics
     for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, webchat.blueprint, webhooks.blueprint,

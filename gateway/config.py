@@ -13,7 +13,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from store.lifecycle import STATUSES
 
@@ -280,8 +280,19 @@ class Config(Strict):
         """The public tracking page every reply carries."""
         return f"{self.server.base_url}/t/{report.ticket}?k={report.public_token}"
 
+    # Admins' changes to categories (store.categories), applied over config.yaml's; refreshed by
+    # `apply_category_settings` at start, after a change, and by a scheduled job in every process.
+    _category_settings: dict[str, dict] = PrivateAttr(default_factory=dict)
+
+    def apply_category_settings(self, settings: dict[str, dict]) -> None:
+        self._category_settings.clear()
+        self._category_settings.update(settings)
+
     def category(self, code: str) -> CategoryConfig | None:
-        return next((c for c in self.categories if c.code == code), None)
+        """A category as it applies now: config.yaml's, with what an admin changed in the console."""
+        configured = next((c for c in self.categories if c.code == code), None)
+        changed = self._category_settings.get(code)
+        return configured.model_copy(update=changed) if configured and changed else configured
 
     def contacts_of(self, unit_code: str, stored: dict | None = None) -> Contacts:
         """Where a unit's cases go: the contact points kept in the database for it (`stored`, edited by an

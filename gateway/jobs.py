@@ -19,6 +19,7 @@ from gateway.mailbox import watch_mailbox
 from gateway.mentions import poll_mentions
 from gateway.notifications import remind_to_rate, tell_followers
 from gateway.worker import Worker
+from store.categories import category_settings
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ def run_mentions_poller(worker: Worker, with_worker: bool) -> None:
         run_worker(worker)
 
 
+def refresh_category_settings(services) -> None:
+    services.config.apply_category_settings(category_settings(services.db))
+
+
 def run_telegram_poller(worker: Worker) -> None:
     if poll_telegram(worker.services):
         run_worker(worker)
@@ -82,6 +87,8 @@ def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: boo
                       seconds=every.notifications, max_instances=1, coalesce=True)
     scheduler.add_job(run_cases, "interval", args=[worker, with_worker], id="cases", seconds=every.cases,
                       max_instances=1, coalesce=True)
+    scheduler.add_job(refresh_category_settings, "interval", args=[services], id="category-settings",
+                      seconds=every.cases, max_instances=1, coalesce=True)  # an admin's change, made in another process
     if "x" in services.adapters:
         scheduler.add_job(run_mentions_poller, "interval", args=[worker, with_worker], id="mentions",
                           seconds=every.mentions, max_instances=1, coalesce=True, next_run_time=utcnow())

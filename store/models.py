@@ -372,3 +372,18 @@ class ConsoleUser(Base):
         CheckConstraint("role IN ('triage','officer','verifier','admin')", name="role"),
         CheckConstraint("role <> 'officer' OR unit_code IS NOT NULL", name="officer_unit"),
     )
+
+
+class CategorySetting(Base):
+    """An admin's change to a configured category (config.yaml stays the default): its SLA and the
+    service that takes over on coordination. Applies to reports created or coordinated afterwards."""
+
+    __tablename__ = "category_settings"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sla_hours: Mapped[float | None] = mapped_column(Float)
+    escalate_to: Mapped[str | None] = mapped_column(String(40))
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("sla_hours IS NULL OR sla_hours > 0", name="sla_hours"),)

@@ -12,6 +12,7 @@ from gateway.console.auth import require
 from gateway.console.i18n import t
 from gateway.services import services
 from store.audit import audit_actions, search_audit
+from store.categories import category_settings, save_category_setting
 from store.reporters import RevealRefused, reveal_identity
 from store.reports import NotFound, get_report
 from store.types import utcnow
@@ -119,14 +120,41 @@ def admin_update_unit(code: str):
     return redirect(url_for("console.admin_unit", code=code))
 
 
-# ---- categories (read-only: they are set in config.yaml) ----
+# ---- categories: config.yaml's, with the SLA and coordination unit an admin may change ----
 
 @blueprint.get("/admin/categories")
 @require("admin")
 def admin_categories():
     config = services().config
-    return render_template("console/admin_categories.html", categories=config.categories,
+    return render_template("console/admin_categories.html", categories=[config.category(c.code) for c in config.categories],
+                           defaults={c.code: c for c in config.categories},
                            services_by_code={u.code: u.name for u in config.service_units})
+
+
+@blueprint.post("/admin/categories/<code>")
+@require("admin")
+def admin_update_category(code: str):
+    app_services = services()
+    config = app_services.config
+    current = config.category(code)
+    if current is None:
+        abort(404)
+    try:
+        sla_hours = float(request.form.get("sla_hours", "").replace(",", "."))
+    except ValueError:
+        sla_hours = -1.0
+    escalate_to = request.form.get("escalate_to", "")
+    if not 0.25 <= sla_hours <= 8760:
+        flash(t("admin_category_refused", reason=t("admin_category_bad_sla")), "error")
+    elif config.service_unit(escalate_to) is None:
+        flash(t("admin_category_refused", reason=t("admin_category_bad_unit")), "error")
+    else:
+        save_category_setting(app_services.db, code, sla_hours=sla_hours, escalate_to=escalate_to,
+                              actor=actor(current_user.record),
+                              previous={"sla_hours": current.sla_hours, "escalate_to": current.escalate_to})
+        config.apply_category_settings(category_settings(app_services.db))  # this process at once; others by their job
+        flash(t("admin_saved"), "ok")
+    return redirect(url_for("console.admin_categories") + f"#category-{code}", 303)
 
 
 # ---- the audit log (read-only; the table itself refuses UPDATE and DELETE) ----
