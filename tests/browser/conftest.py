@@ -22,13 +22,13 @@ def browser():
         instance.close()
 
 
-# ---- The console, served for real (waitress in a thread) on a store seeded by the test itself ----
+# ---- The console, served for real (an HTTP server in a thread) on a store seeded by the test itself ----
 
 import threading  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from waitress.server import create_server  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
 
 from gateway.app import create_app  # noqa: E402
 from store.users import create_user  # noqa: E402
@@ -84,7 +84,7 @@ class ConsoleSite:
 
 @pytest.fixture
 def console_site(units_db, config, wilayah, normalizer):
-    """The whole gateway app (no worker thread) served by waitress; users of every role created."""
+    """The whole gateway app (no worker thread) served on a free port; users of every role created."""
     app = create_app(config, units_db, wilayah, environ={"LAPOR_SECRET_KEY": "test-secret-key"}, normalizer=normalizer,
                      adapters={})
     site = ConsoleSite(base="", app=app, db=units_db, config=config, wilayah=wilayah)
@@ -93,10 +93,13 @@ def console_site(units_db, config, wilayah, normalizer):
         create_user(units_db, username=username, password=PASSWORD, role=role, unit_code=unit,
                     display_name=username.replace(".", " ").title())
         site.usernames[who] = username
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    site.base = f"http://127.0.0.1:{server.effective_port}"
-    thread = threading.Thread(target=server.run, daemon=True)
+    # werkzeug's threaded server stops cleanly from another thread (shutdown waits for its loop);
+    # closing waitress's asyncore loop from outside raced with its poll (EBADF at teardown).
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    site.base = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield site
-    server.close()
+    server.shutdown()
+    server.server_close()
     thread.join(timeout=10)
