@@ -18,7 +18,17 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from store import lifecycle
 from store.db import Database, unit_of_work
-from store.models import Attachment, ContactIdentity, Rating, Report, ReportFollower, StatusEvent, Unit
+from store.models import (
+    Attachment,
+    ContactIdentity,
+    OutboundMessage,
+    Rating,
+    Report,
+    Reporter,
+    ReportFollower,
+    StatusEvent,
+    Unit,
+)
 from store.reporters import Contact, find_or_add_reporter
 from store.tickets import next_ticket
 from store.types import utcnow
@@ -437,3 +447,118 @@ def _unit_by_code(session: Session, code: str | None) -> Unit | None:
     if unit is None:
         raise NotFound(f"unit {code} not found")
     return unit
+
+
+# -- the console's case page and actions -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recategorization:
+    """A report's corrected category and what dispatch decides from it (decided by the caller, as for NewReport)."""
+
+    category: str
+    type: str
+    priority: str
+    sla_due_at: datetime
+    assigned_unit_code: str | None
+    needs_review: bool
+
+
+def recategorize_report(target: Database | Session, ticket: str, change: Recategorization, actor: Actor, note: str) -> Report:
+    """Correct an open report's category and re-dispatch it (unit, priority, SLA), status unchanged; the history
+    keeps the change with an internal note. All in one transaction."""
+    with unit_of_work(target) as session:
+        report = _locked(session, ticket)
+        if report.status in lifecycle.CLOSED_STATUSES:
+            raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
+        unit = _unit_by_code(session, change.assigned_unit_code)
+        now = utcnow()
+        session.add(_event(report, report.status, report.status, unit, actor, note, False, now))
+        report.category, report.type, report.priority = change.category, change.type, change.priority
+        report.sla_due_at, report.needs_review = change.sla_due_at, change.needs_review
+        report.assigned_unit = unit
+        report.updated_at = now
+        session.flush()
+        return get_report(session, ticket)
+
+
+def add_note(target: Database | Session, ticket: str, note: str, actor: Actor, public: bool) -> Report:
+    """A note in a report's history (public ones reach the tracking page and the citizen), status and unit unchanged."""
+    if not note.strip():
+        raise lifecycle.TransitionError("a note cannot be empty")
+    with unit_of_work(target) as session:
+        report = _locked(session, ticket)
+        now = utcnow()
+        session.add(_event(report, report.status, report.status, report.assigned_unit, actor, note.strip(), public, now))
+        report.updated_at = now
+        session.flush()
+        return report
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message to a citizen about a report, as the console may show it: never its recipient."""
+
+    channel: str
+    status: str
+    body: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def messages_about(target: Database | Session, report_id: int) -> list[SentMessage]:
+    """What the outbox holds for a report, oldest first, without recipients."""
+    statement = (
+        select(OutboundMessage.channel, OutboundMessage.status, OutboundMessage.body, OutboundMessage.created_at,
+               OutboundMessage.sent_at)
+        .where(OutboundMessage.report_id == report_id)
+        .order_by(OutboundMessage.id)
+    )
+    with unit_of_work(target) as session:
+        return [SentMessage(*row) for row in session.execute(statement)]
+
+
+@dataclass(frozen=True)
+class RelatedReport:
+    ticket: str
+    status: str
+    title: str
+    created_at: datetime
+
+
+def duplicates_around(target: Database | Session, report: Report) -> tuple[RelatedReport | None, list[RelatedReport]]:
+    """The report this one duplicates (if any), and the reports merged into this one."""
+    columns = (Report.ticket, Report.status, Report.title, Report.created_at)
+    with unit_of_work(target) as session:
+        original = None
+        if report.duplicate_of_id is not None:
+            row = session.execute(select(*columns).where(Report.id == report.duplicate_of_id)).first()
+            original = RelatedReport(*row) if row else None
+        merged = [RelatedReport(*row) for row in session.execute(
+            select(*columns).where(Report.duplicate_of_id == report.id).order_by(Report.created_at))]
+        return original, merged
+
+
+def contacts_to_reply(session: Session, report: Report) -> list[ContactIdentity]:
+    """Who hears a reply about a report: its followers; without any, its reporter's contacts on the channel
+    it came in on, else all of them. Never contacts that asked to stop."""
+    followers = list(session.scalars(
+        select(ContactIdentity).join(ReportFollower, ReportFollower.contact_id == ContactIdentity.id)
+        .where(ReportFollower.report_id == report.id, ContactIdentity.stopped_at.is_(None)).order_by(ContactIdentity.id)
+    ))
+    if followers or report.reporter_id is None:
+        return followers
+    own = list(session.scalars(
+        select(ContactIdentity).where(ContactIdentity.reporter_id == report.reporter_id, ContactIdentity.stopped_at.is_(None))
+        .order_by(ContactIdentity.id)
+    ))
+    on_origin = [contact for contact in own if contact.channel == report.origin_channel]
+    return on_origin or own
+
+
+def reporter_name(target: Database | Session, report: Report) -> str | None:
+    """The reporter's own name, only to redact it from texts shown in the console (never to show it)."""
+    if report.reporter_id is None:
+        return None
+    with unit_of_work(target) as session:
+        return session.scalar(select(Reporter.name).where(Reporter.id == report.reporter_id))
