@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import abort
+from flask_login import current_user
 
+from gateway.services import services
 from store.models import ConsoleUser, Report
-from store.reports import Actor
+from store.reports import Actor, NotFound, get_report
 from store.search import ReportFilter
 
 SEES_ALL = frozenset({"triage", "verifier", "admin"})
@@ -31,3 +33,13 @@ def check_open(user: ConsoleUser, report: Report) -> None:
 def actor(user: ConsoleUser) -> Actor:
     """How the user appears in a report's history and the audit log."""
     return Actor(user.role, f"console:{user.username}")
+
+
+def load_case(ticket: str) -> Report:
+    """The report for the logged-in user, or 404 (unknown ticket, or another unit's case)."""
+    try:
+        report = get_report(services().db, ticket)
+    except NotFound:
+        abort(404)
+    check_open(current_user.record, report)
+    return report

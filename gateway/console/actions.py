@@ -13,9 +13,9 @@ from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
 
 from gateway.console import blueprint
-from gateway.console.access import actor, may_open
+from gateway.console.access import actor, load_case, may_open
 from gateway.console.auth import require
-from gateway.console.case import allowed_actions, load_case
+from gateway.console.case import allowed_actions
 from gateway.console.i18n import labels, language, t
 from gateway.dispatch import ON_BORDER, NamedPlace, plan_dispatch
 from gateway.services import services

@@ -7,14 +7,13 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 
 from gateway.console import blueprint
-from gateway.console.access import actor, check_open
+from gateway.console.access import actor, load_case
 from gateway.console.auth import require
 from gateway.console.i18n import t
 from gateway.services import services
 from store.audit import audit_actions, search_audit
 from store.categories import category_settings, save_category_setting
 from store.reporters import RevealRefused, reveal_identity
-from store.reports import NotFound, get_report
 from store.types import utcnow
 from store.units import UnitError, get_unit, list_units, update_unit_contacts
 from store.users import ROLES, UserError, create_user, get_user, list_users, unlock_user, update_user
@@ -176,14 +175,14 @@ def audit_log():
 @blueprint.get("/cases/<ticket>/reveal")
 @require("admin")
 def reveal_form(ticket: str):
-    report = _report(ticket)
+    report = load_case(ticket)
     return render_template("console/admin_reveal_form.html", report=report)
 
 
 @blueprint.post("/cases/<ticket>/reveal")
 @require("admin")
 def reveal(ticket: str):
-    report = _report(ticket)
+    report = load_case(ticket)
     reason = " ".join(request.form.get("reason", "").split())
     if len(reason) < MIN_REASON_LENGTH:
         return render_template("console/admin_reveal_form.html", report=report, status=400,
@@ -200,10 +199,3 @@ def reveal(ticket: str):
     return response
 
 
-def _report(ticket: str):
-    try:
-        report = get_report(services().db, ticket)
-    except NotFound:
-        abort(404)
-    check_open(current_user.record, report)
-    return report

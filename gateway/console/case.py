@@ -10,12 +10,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, render_template
+from flask import render_template
 from flask_login import current_user
 from shapely.geometry import mapping
 
 from gateway.console import blueprint
-from gateway.console.access import check_open
+from gateway.console.access import load_case
 from gateway.console.auth import require
 from gateway.console.i18n import labels, language, t
 from gateway.open311.records import place_name
@@ -23,7 +23,7 @@ from gateway.services import services
 from normalizer import redact
 from store import lifecycle
 from store.models import Report, StatusEvent
-from store.reports import NotFound, duplicates_around, get_report, messages_about, reporter_name
+from store.reports import duplicates_around, messages_about, reporter_name
 from store.types import utcnow
 
 ROLES = ("triage", "officer", "verifier", "admin")
@@ -55,16 +55,6 @@ def allowed_actions(role: str, report: Report, coordination_unit: str | None) ->
     if role == "verifier" and status == lifecycle.VERIFIKASI:
         actions |= {"verify", "sendback"}
     return frozenset(actions)
-
-
-def load_case(ticket: str) -> Report:
-    """The report for this user, or 404 (unknown ticket, or another unit's case)."""
-    try:
-        report = get_report(services().db, ticket)
-    except NotFound:
-        abort(404)
-    check_open(current_user.record, report)
-    return report
 
 
 @dataclass(frozen=True)
