@@ -190,12 +190,7 @@ def reassign_report(db: Database, ticket: str, unit_code: str, actor: Actor, rea
     if not reason.strip():
         raise lifecycle.TransitionError("re-dispatching needs a reason")
     with db.transaction() as session:
-        report = _locked(session, ticket)
-        if report.status in lifecycle.CLOSED_STATUSES:
-            raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
-        unit = _unit_by_code(session, unit_code)
-        now = utcnow()
-        session.add(_event(report, report.status, report.status, unit, actor, reason, False, now))
+        report, unit, now = _redispatched(session, ticket, unit_code, actor, reason)
         report.assigned_unit = unit
         report.updated_at = now
         report.needs_review = False
@@ -223,12 +218,7 @@ def relocate_report(target: Database | Session, ticket: str, place: Relocation, 
     """Give an open report the place its reporter sent later and re-dispatch it there, status unchanged;
     the history keeps the move with an internal note, as for a reassignment."""
     with unit_of_work(target) as session:
-        report = _locked(session, ticket)
-        if report.status in lifecycle.CLOSED_STATUSES:
-            raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
-        unit = _unit_by_code(session, place.assigned_unit_code)
-        now = utcnow()
-        session.add(_event(report, report.status, report.status, unit, actor, note, False, now))
+        report, unit, now = _redispatched(session, ticket, place.assigned_unit_code, actor, note)
         report.latitude, report.longitude = place.latitude, place.longitude
         report.location_precision, report.address_text = place.location_precision, place.address_text
         report.kelurahan_code, report.kecamatan_code, report.kota_code = place.kelurahan_code, place.kecamatan_code, place.kota_code
@@ -433,6 +423,17 @@ def _with_history(statement):
     )
 
 
+def _redispatched(session: Session, ticket: str, unit_code: str | None, actor: Actor, note: str):
+    """Lock an open report and write the internal event of its move to `unit_code` (status unchanged)."""
+    report = _locked(session, ticket)
+    if report.status in lifecycle.CLOSED_STATUSES:
+        raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
+    unit = _unit_by_code(session, unit_code)
+    now = utcnow()
+    session.add(_event(report, report.status, report.status, unit, actor, note, False, now))
+    return report, unit, now
+
+
 def _locked(session: Session, ticket: str) -> Report:
     report = session.scalar(select(Report).where(Report.ticket == ticket).with_for_update(of=Report))
     if report is None:
@@ -468,12 +469,7 @@ def recategorize_report(target: Database | Session, ticket: str, change: Recateg
     """Correct an open report's category and re-dispatch it (unit, priority, SLA), status unchanged; the history
     keeps the change with an internal note. All in one transaction."""
     with unit_of_work(target) as session:
-        report = _locked(session, ticket)
-        if report.status in lifecycle.CLOSED_STATUSES:
-            raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
-        unit = _unit_by_code(session, change.assigned_unit_code)
-        now = utcnow()
-        session.add(_event(report, report.status, report.status, unit, actor, note, False, now))
+        report, unit, now = _redispatched(session, ticket, change.assigned_unit_code, actor, note)
         report.category, report.type, report.priority = change.category, change.type, change.priority
         report.sla_due_at, report.needs_review = change.sla_due_at, change.needs_review
         report.assigned_unit = unit
