@@ -12,8 +12,8 @@ from flask import Response, render_template, request
 
 from gateway.console import blueprint
 from gateway.console.auth import require
-from gateway.console.i18n import labels, language, t
 from gateway.console.exports import filtered_where, safe_cell
+from gateway.console.i18n import labels, language, t
 from gateway.services import services
 from store.stats import report_statistics
 from store.types import utcnow
