@@ -44,8 +44,8 @@
       const [kotas, perKota] = pairs(data.by_kota, names.kota);
       bar("chart-kota", kotas, perKota, {});
       const units = data.sla.slice().sort((a, b) => b.within + b.late - a.within - a.late).slice(0, 15);
-      bar("chart-sla", units.map((u) => u.unit), units.map((u) => Math.round((u.share || 0) * 1000) / 10),
-          { colours: units.map((u) => colour((u.share || 0) >= 0.8 ? "green" : (u.share || 0) >= 0.5 ? "yellow" : "red")),
+      bar("chart-sla", units.map((u) => u.unit), units.map((u) => u.share || 0),
+          { colours: units.map((u) => colour((u.share || 0) >= 80 ? "green" : (u.share || 0) >= 50 ? "yellow" : "red")),
             extra: { indexAxis: "y", scales: { x: { min: 0, max: 100 } } } });
       bar("chart-ratings", ["1", "2", "3", "4", "5"], ["1", "2", "3", "4", "5"].map((k) => data.ratings[k] || 0),
           { colours: ["red", "red", "yellow", "green", "green"].map(colour) });

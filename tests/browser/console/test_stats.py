@@ -29,6 +29,7 @@ def test_the_charts_show_the_seeded_reports(console_site, browser):
         "Kota Administrasi Jakarta Pusat": 2, "Kota Administrasi Jakarta Selatan": 1}
     assert charts["chart-channel"]["data"][0] == [3]
     assert charts["chart-ratings"]["data"][0] == [0, 0, 0, 1, 0]
+    assert dict(zip(charts["chart-sla"]["labels"], charts["chart-sla"]["data"][0])) == {"Kelurahan Gambir": 100}
     over_time = dict(zip(charts["chart-status-time"]["series"], (sum(d) for d in charts["chart-status-time"]["data"])))
     assert over_time == {"Menunggu": 2, "Selesai": 1}
     assert page.inner_text("#stat-total") == "3" and page.inner_text("#stat-rating") == "4.0"
