@@ -47,7 +47,7 @@ def test_every_job_runs_at_its_configured_interval(started, config):
     intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
     every = config.schedule
     assert intervals == {"worker": every.worker, "reminders": every.reminders, "notifications": every.notifications,
-                         "cases": every.cases, "mentions": every.mentions}
+                         "cases": every.cases, "mentions": every.mentions, "category-settings": every.cases}
     assert watched["started"].wait(5), "the mailbox watcher runs in its own thread"
     assert watched["interval"] == every.mailbox and isinstance(watched["stop"], threading.Event)
 
