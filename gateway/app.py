@@ -6,6 +6,7 @@ import logging
 import os
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from gateway import health, media, tracking, webchat, webhooks
@@ -50,8 +51,11 @@ def create_app(
         adapters=adapters if adapters is not None else build_adapters(environ, config.server.base_url),
         open311_api_keys=keys,
     )
-    if db.is_migrated():
-        config.apply_category_settings(category_settings(db))  # what admins changed in the console
+    try:
+        if db.is_migrated():
+            config.apply_category_settings(category_settings(db))  # what admins changed in the console
+    except SQLAlchemyError:  # the database is down: /healthz says so, and the refresh job loads them later
+        log.warning("category settings not loaded: the database is unreachable")
     metrics = Metrics(db)
     app.extensions["lapor.metrics"] = metrics
     for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, webchat.blueprint, webhooks.blueprint,
