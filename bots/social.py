@@ -107,13 +107,14 @@ class XAdapter:
                 raise _send_error(error) from None
             page = response.json()
             newest = _newer(newest, page.get("meta", {}).get("newest_id"))
-            mentions += self._mentions(page)
+            mentions += self.mentions_in(page)
             spent = _spent_until(response)
             if spent is not None:  # the window's budget is used up: stop before being refused
                 more = bool(page.get("meta", {}).get("next_token"))
                 return MentionBatch(mentions, newest, complete=not more, retry_at=spent)
 
-    def _mentions(self, page: dict) -> list[dict]:
+    def mentions_in(self, page: dict) -> list[dict]:
+        """The mentions of one API page worth answering, each reduced to what the gateway needs."""
         includes = page.get("includes", {})
         users = {user["id"]: user for user in includes.get("users", [])}
         places = {place["id"]: place for place in includes.get("places", [])}

@@ -248,13 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per half-second worker tick
     # The HTTP clients log every request at INFO: httpx with the Bot API URL (it holds the bot token),
     # twilio with the recipient's number. Logs carry ids only.
     for noisy in ("httpx", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     command = args.command or "serve"
     try:

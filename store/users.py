@@ -5,6 +5,7 @@ Passwords are hashed with werkzeug's salted scrypt; the plain password never rea
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +18,9 @@ from store.types import utcnow
 
 ROLES = ("triage", "officer", "verifier", "admin")
 MIN_PASSWORD_LENGTH = 10
-# Checked when the username is unknown, so a miss takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+# werkzeug's scrypt at its default cost. A stored hash names its own cost, so lowering this (the test
+# suite does) never breaks a check of an older hash.
+PASSWORD_METHOD = "scrypt"
 
 
 class UserError(ValueError):
@@ -41,7 +43,7 @@ def create_user(db: Database, *, username: str, password: str, role: str, displa
         if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)) is not None:
             raise UserError(f"user {username!r} exists already")
         user = ConsoleUser(username=username, display_name=(display_name or username).strip(),
-                           password_hash=generate_password_hash(password), role=role,
+                           password_hash=_hash(password), role=role,
                            unit_code=unit_code if role == "officer" else None, language=language,
                            active=True, failed_logins=0)
         session.add(user)
@@ -59,7 +61,8 @@ def authenticate(db: Database, username: str, password: str, *, max_failures: in
             select(ConsoleUser).where(ConsoleUser.username == username.strip().lower()).with_for_update()
         )
         if user is None:
-            check_password_hash(_DUMMY_HASH, password)
+            # A miss takes as long as a wrong password.
+            check_password_hash(_dummy_hash(PASSWORD_METHOD), password)
             return LoginResult(None)
         if user.locked_until and user.locked_until > now:
             return LoginResult(None, user.locked_until)
@@ -105,7 +108,7 @@ def update_user(db: Database, user_id: int, *, role: str | None = None, unit_cod
             user.language = language
         if password is not None:
             _check_password(password)
-            user.password_hash = generate_password_hash(password)
+            user.password_hash = _hash(password)
             user.failed_logins, user.locked_until = 0, None
         return user
 
@@ -118,6 +121,15 @@ def unlock_user(db: Database, user_id: int) -> ConsoleUser:
             raise UserError(f"no user {user_id}")
         user.failed_logins, user.locked_until = 0, None
         return user
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def _keep_an_admin(session, changed_id: int) -> None:

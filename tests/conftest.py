@@ -1,14 +1,24 @@
-"""Shared fixtures. Store-backed tests run once on SQLite and, when CRM_TEST_DATABASE_URL names a
-PostgreSQL server, once more there (each test in its own schema)."""
+"""Shared fixtures. Store-backed tests run on SQLite; modules marked `sql_dialects` (SQL behaviour can
+differ) run once more on PostgreSQL when CRM_TEST_DATABASE_URL names a server.
+
+Every test gets a database of its own, copied from a template migrated once per test process (with or
+without the units loaded): a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL. Under
+pytest-xdist each worker process builds its own templates, so workers never share a database.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import create_engine
 
+import store.users
 from gateway.app import create_app
 from gateway.cli import unit_specs
 from gateway.config import load_config
@@ -16,19 +26,42 @@ from gateway.normalizing import build_normalizer
 from normalizer.wilayah import Wilayah
 from store import Database
 from store.crypto import Keyring
-from store.scratch import scratch_schema
+from store.db import normalise_url
 from store.units import import_units
+from tests.logcheck import LogCapture
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("CRM_TEST_DATABASE_URL")
 API_KEY = "test-open311-key"
+# werkzeug scrypt at about the lowest cost OpenSSL takes: console fixtures create many users. The production cost
+# is checked by tests/store/test_users.py::test_passwords_are_hashed_with_scrypt_at_its_default_cost.
+CHEAP_PASSWORD_METHOD = "scrypt:256:8:1"
 
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason="CRM_TEST_DATABASE_URL is not set")
-    ),
-]
+
+def pytest_generate_tests(metafunc):
+    if "db_url" not in metafunc.fixturenames:
+        return
+    backends = ["sqlite"]
+    if metafunc.definition.get_closest_marker("sql_dialects"):
+        backends.append(pytest.param("postgresql", marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not POSTGRES_URL, reason="CRM_TEST_DATABASE_URL is not set"),
+        ]))
+    metafunc.parametrize("db_url", backends, indirect=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    browser_tests = ROOT / "tests" / "browser"
+    for item in items:
+        if browser_tests in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    production, store.users.PASSWORD_METHOD = store.users.PASSWORD_METHOD, CHEAP_PASSWORD_METHOD
+    yield
+    store.users.PASSWORD_METHOD = production
 
 
 @pytest.fixture(scope="session")
@@ -47,31 +80,118 @@ def normalizer(config, wilayah):
 
 
 @pytest.fixture(scope="session")
-def keyring():
-    return Keyring(Fernet.generate_key())
+def data_key():
+    return Fernet.generate_key().decode()
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/lapor-test.db"
-        return
-    with scratch_schema(POSTGRES_URL, prefix="test") as url:
+@pytest.fixture(scope="session")
+def keyring(data_key):
+    return Keyring(data_key)
+
+
+@pytest.fixture
+def log_guard(request, data_key):
+    """The gateway's production logging, with its own loggers at DEBUG; after the test, no log line may hold
+    the data key or a value of the test module's NEVER_LOGGED (its secrets and personal data)."""
+    never = getattr(request.module, "NEVER_LOGGED", None)
+    assert never is not None, f"{request.module.__name__} declares no NEVER_LOGGED (its secrets and personal data)"
+    capture = LogCapture()
+    with capture.installed():
+        yield capture
+    capture.assert_never_logged([data_key, *never, *getattr(request.node, "never_logged", ())])
+
+
+class SqliteTemplates:
+    """Migrated SQLite files, copied per test."""
+
+    def __init__(self, folder: Path, build):
+        self.files = {}
+        for with_units in (False, True):
+            path = folder / f"template-{'units' if with_units else 'plain'}.db"
+            build(f"sqlite:///{path}", with_units)
+            self.files[with_units] = path
+
+    @contextmanager
+    def copy(self, with_units: bool, folder: Path):
+        target = folder / "lapor-test.db"
+        shutil.copyfile(self.files[with_units], target)
+        yield f"sqlite:///{target}"
+
+
+class PostgresTemplates:
+    """Migrated PostgreSQL databases (this process's own), cloned per test with CREATE DATABASE … TEMPLATE."""
+
+    def __init__(self, url: str, build):
+        self.server = normalise_url(url)
+        self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        tag = uuid.uuid4().hex[:10]
+        self.names = {with_units: f"lapor_tmpl_{tag}_{'units' if with_units else 'plain'}" for with_units in (False, True)}
+        for with_units, name in self.names.items():
+            self._execute(f'CREATE DATABASE "{name}"')
+            build(self.server.set(database=name), with_units)
+
+    @contextmanager
+    def copy(self, with_units: bool, _folder: Path):
+        name = f"lapor_test_{uuid.uuid4().hex[:16]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.names[with_units]}"')
+        try:
+            yield self.server.set(database=name)
+        finally:
+            self._execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+    def drop(self):
+        for name in self.names.values():
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+    def _execute(self, sql: str) -> None:
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(sql)
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory, keyring, config, wilayah):
+    """backend → templates, built on first use in this test process."""
+    specs = unit_specs(config, wilayah)
+
+    def build(url, with_units: bool) -> None:
+        database = Database(url, keyring, tmp_path_factory.mktemp("template-attachments"))
+        database.migrate()
+        if with_units:
+            import_units(database, specs)
+        database.dispose()
+
+    built: dict[str, object] = {}
+
+    def templates(backend: str):
+        if backend not in built:
+            built[backend] = (SqliteTemplates(tmp_path_factory.mktemp("templates"), build) if backend == "sqlite"
+                              else PostgresTemplates(POSTGRES_URL, build))
+        return built[backend]
+
+    yield templates
+    if "postgresql" in built:
+        built["postgresql"].drop()
+
+
+@pytest.fixture
+def db_url(request, tmp_path, database_templates):
+    """A fresh, migrated database of this test's own (units loaded when the test uses `units_db`)."""
+    with_units = "units_db" in request.fixturenames
+    with database_templates(request.param).copy(with_units, tmp_path) as url:
         yield url
 
 
 @pytest.fixture
 def db(db_url, keyring, tmp_path):
     database = Database(db_url, keyring, tmp_path / "attachments")
-    database.migrate()
     yield database
     database.dispose()
 
 
 @pytest.fixture
-def units_db(db, config, wilayah):
-    """A migrated store with every kelurahan, kecamatan, kota and service unit loaded."""
-    import_units(db, unit_specs(config, wilayah))
+def units_db(db):
+    """A migrated store with every kelurahan, kecamatan, kota and service unit loaded (from the template)."""
     return db
 
 

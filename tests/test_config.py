@@ -76,6 +76,7 @@ def test_missing_file_bad_yaml_and_bad_port(tmp_path):
         load_config(ROOT / "config.yaml", environ={"PORT": "http"})
 
 
+@pytest.mark.slow  # a process of its own
 def test_the_process_stops_with_one_line_not_a_traceback(write_config, tmp_path):
     path = write_config(lambda d: d["categories"][0].update(sla_hours="soon"))
     result = subprocess.run(
@@ -89,6 +90,7 @@ def test_the_process_stops_with_one_line_not_a_traceback(write_config, tmp_path)
     assert not (tmp_path / "var").exists(), "nothing was created"
 
 
+@pytest.mark.slow  # a process of its own
 def test_a_bad_data_key_stops_the_process(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), "--config", str(ROOT / "config.yaml"), "init-db"],

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from cryptography.fernet import Fernet
 
 from store import Database
@@ -20,6 +21,7 @@ def _create(tmp_path, *args, password="rahasia-admin-2026", key):
     )
 
 
+@pytest.mark.slow  # a process of its own
 def test_create_user_makes_a_login_that_works_and_refuses_bad_ones(tmp_path):
     key = Fernet.generate_key().decode()
     done = _create(tmp_path, "--username", "Admin", "--role", "admin", key=key)

@@ -6,6 +6,8 @@ from gateway.workflow import escalate
 from store.reports import get_report
 from tests.helpers import BEKASI, HALTE_HARMONI, MONAS, OFFICER, citizen, new_report
 
+pytestmark = pytest.mark.sql_dialects
+
 
 def test_a_located_report_is_dispatched_to_its_kelurahan(units_db, config, wilayah):
     report = new_report(units_db, config, wilayah, where=HALTE_HARMONI)

@@ -17,6 +17,8 @@ from cryptography.fernet import Fernet
 
 from tests.conftest import ROOT
 
+pytestmark = [pytest.mark.sql_dialects, pytest.mark.slow]  # real processes
+
 
 def free_port():
     with socket.socket() as sock:

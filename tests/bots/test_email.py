@@ -26,8 +26,12 @@ from store.models import Attachment, ContactIdentity, InboundMessage, OutboundMe
 from tests.helpers import bring_to, count, drain
 from tests.standins.mail_servers import IMAP_PASSWORD, IMAP_USER, ImapServer, SmtpServer, free_port
 
+pytestmark = pytest.mark.slow  # a real IMAP server process and SMTP server; tests/bots/test_payloads.py reads mail quickly
+
 CITY = "lapor@jakarta.test"
 CITIZEN = "budi.santoso@warga.test"
+NEVER_LOGGED = (CITIZEN, IMAP_PASSWORD, "Budi Santoso", "a@warga.test", "b@warga.test", "c@warga.test",
+                "d@warga.test", "gone@warga.test", "spam@warga.test")
 LIMIT = 200_000  # storage.max_attachment_bytes in these tests
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
 

@@ -25,6 +25,7 @@ from tests.helpers import VERIFIER, bring_to, drain, move
 UNIT_CHAT, KECAMATAN_CHAT = "-1007770001", "-1007770002"
 OFFICER_ID, STRANGER_ID = "9001", "9002"
 UPDATES = iter(range(70_000, 80_000))
+NEVER_LOGGED = (TOKEN, SECRET, TWILIO_TOKEN, PHONE, OFFICER_ID, STRANGER_ID, "Petugas Kenari")
 
 
 @pytest.fixture

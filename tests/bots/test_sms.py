@@ -13,6 +13,7 @@ from tests.standins.twilio_api import TwilioStandIn, twilio_signature
 
 SID, TOKEN = "AC" + "1" * 32, "twilio-auth-token"
 PHONE = "+6281234567890"
+NEVER_LOGGED = (TOKEN, PHONE, "+6289999999999")
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ CITY_ID, CITY = "1000", "LaporJakarta"
 AUTHOR = "4242"
 REPORT = f"@{CITY} pohon tumbang nutup jalan di Jl. Kenari, kel. Kenari. saya Budi Santoso 081234567890"
 CHATTER = f"@{CITY} selamat pagi min, semangat terus!"
+NEVER_LOGGED = (BEARER, *CONSUMER, *ACCESS, "Budi Santoso", "081234567890", "semangat terus")
 TEAM = Actor("triage", "ana")
 
 

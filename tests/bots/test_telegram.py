@@ -16,6 +16,7 @@ from tests.standins.telegram_api import TelegramStandIn
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret-abc"
+NEVER_LOGGED = (TOKEN, SECRET, "4242", "5555", "-100777", "Siti")
 
 
 @pytest.fixture

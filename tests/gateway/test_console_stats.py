@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from store import lifecycle
@@ -11,6 +12,8 @@ from store.search import ReportFilter
 from store.stats import report_statistics
 from store.types import utcnow
 from tests.helpers import BLOK_M, MONAS, OFFICER, bring_to, move, new_report
+
+pytestmark = pytest.mark.sql_dialects
 
 
 def _at(db, ticket, *, created, due, event_offsets):

@@ -12,6 +12,8 @@ from store.models import ContactIdentity, InboundMessage, OutboundMessage, Repor
 from store.reporters import contact_hash
 from tests.helpers import MONAS, bring_to, count
 
+pytestmark = pytest.mark.sql_dialects
+
 
 class Phone:
     """Collects what the bot says; can be told to fail like a provider does."""

@@ -4,6 +4,7 @@ several recipients at once, each recipient's messages in order. On SQLite and Po
 import threading
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from bots.base import RetryableError
@@ -13,6 +14,8 @@ from store.inbox import record_inbound
 from store.models import Conversation, InboundMessage, OutboundMessage
 from store.outbox import queue_outbound
 from store.reporters import contact_hash
+
+pytestmark = pytest.mark.sql_dialects
 
 
 def record(db, session_name, text="lampu jalan mati udh seminggu"):

@@ -104,6 +104,7 @@ def test_duplicates_same_category_near_and_recent_ranked():
     assert {d.ticket for d in wider} == {"JKT-1", "JKT-2", "JKT-3", "JKT-5", "JKT-6"}
 
 
+@pytest.mark.slow  # a process of its own
 def test_the_normalize_command_reads_and_writes_json_lines(tmp_path):
     lines = [
         {"text": "Assalamualaikum, jln dpn SDN 01 kb jeruk bolong parah, sy Budi 081234567890"},
@@ -150,6 +151,7 @@ def test_the_configured_online_geocoder_is_used_for_open311_addresses(config, no
     assert build_geocoder(config, normalizer).fallback is None, "off by default"
 
 
+@pytest.mark.slow  # a process of its own
 def test_the_normalize_command_shows_progress_on_a_terminal(tmp_path):
     import os
     import pty

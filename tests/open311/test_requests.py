@@ -14,6 +14,8 @@ from tests.conftest import API_KEY
 from tests.helpers import BEKASI, HALTE_HARMONI, MONAS, VERIFIER, bring_to, move, proof_photo
 from tests.open311.conftest import as_json, assert_valid, parse_xml
 
+pytestmark = pytest.mark.sql_dialects
+
 REPORTER = {"email": "dewi.lestari@example.com", "phone": "0813-1111-2222", "first_name": "Dewi", "last_name": "Lestari"}
 
 

@@ -4,6 +4,7 @@ refusals on demand."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 
 IMAP_USER, IMAP_PASSWORD = "demouser", "demopass"  # the dict backend's one user
+# The stand-in is the provider's server, not the gateway: its own session log (every recipient) stays quiet.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:

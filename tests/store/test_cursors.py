@@ -4,6 +4,8 @@ import pytest
 
 from store.cursors import get_cursor, set_cursor
 
+pytestmark = pytest.mark.sql_dialects
+
 
 def test_a_cursor_starts_empty_and_keeps_what_was_set(db):
     assert get_cursor(db, "imap:INBOX") == {}

@@ -12,6 +12,8 @@ from store.reporters import find_identity
 from store.reports import get_report
 from tests.helpers import citizen, new_report
 
+pytestmark = pytest.mark.sql_dialects
+
 SECRETS = ["+6281234567890", "081234567890", "siti.rahayu@example.com", "Siti Rahayu", "3174012345678901"]
 
 

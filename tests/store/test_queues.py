@@ -3,6 +3,7 @@
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, record_inbound
@@ -18,6 +19,8 @@ from store.outbox import (
 )
 from store.reporters import Contact, find_or_add_reporter
 from store.types import utcnow
+
+pytestmark = pytest.mark.sql_dialects
 
 
 def test_a_repeated_delivery_is_recorded_once(db):

@@ -19,6 +19,8 @@ from store.reports import (
 )
 from tests.helpers import OFFICER, VERIFIER, bring_to, move, new_report, proof_photo
 
+pytestmark = pytest.mark.sql_dialects
+
 
 def count_events(db, report_id):
     with db.transaction() as session:

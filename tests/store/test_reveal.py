@@ -10,6 +10,8 @@ from store.models import AuditLog
 from store.reporters import RevealRefused, reveal_identity
 from tests.helpers import citizen, count, new_report
 
+pytestmark = pytest.mark.sql_dialects
+
 REASON = "Permintaan resmi pengadilan"
 
 

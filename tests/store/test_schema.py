@@ -15,6 +15,8 @@ from store.tickets import next_ticket
 from store.units import count_units, get_unit, import_units
 from tests.helpers import png_bytes
 
+pytestmark = pytest.mark.sql_dialects
+
 
 def test_migrations_create_exactly_the_models(db):
     with db.engine.connect() as connection:

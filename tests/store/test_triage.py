@@ -8,6 +8,8 @@ from store.reporters import Contact, find_or_add_contact
 from store.triage import TriageError, add_triage_item, convert_triage_item, dismiss_triage_item, pending_triage
 from tests.helpers import TRIAGE, new_report
 
+pytestmark = pytest.mark.sql_dialects
+
 
 def queue(db, tweet_id, text="halo min", contact_id=None):
     with db.transaction() as session:

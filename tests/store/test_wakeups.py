@@ -8,6 +8,8 @@ import pytest
 from store.inbox import record_inbound
 from store.wakeups import InboxWakeups
 
+pytestmark = pytest.mark.sql_dialects
+
 
 def test_a_recorded_message_wakes_a_waiting_worker_at_once_on_postgresql(db):
     wakeups = InboxWakeups(db)
