@@ -165,7 +165,8 @@ class Classifier:
             return Scored("permintaan_informasi", _confidence(question, complaint), evidence)
         return Scored("pengaduan", _confidence(complaint + 0.5, question + suggestion), [m.phrase for m in cues if m.label == "complaint:strong"])
 
-    def is_report(self, cues: list[Match], category_score: float, has_location: bool, word_count: int) -> Scored:
+    def is_report(self, cues: list[Match], category_score: float, has_location: bool, word_count: int,
+                  model_probability: float = 0.0) -> Scored:
         totals = _totals(cues)
         chatter = {kind: totals[f"chatter:{kind}"] for kind in ("greeting", "thanks", "politics", "spam")}
         evidence = [m.phrase for m in cues if m.label.startswith("chatter")]
@@ -179,6 +180,11 @@ class Classifier:
             return Scored("yes", min(0.95, 0.5 + 0.15 * problem), [])
         if has_location and word_count >= 4:
             return Scored("yes", 0.5, [])
+        # The category model recognises a city problem in words the cues lack (greetings and thanks
+        # around a real complaint are common): the surer it is, the shorter the message may be.
+        bars = ((0.9, 8),) if evidence else ((0.8, 2), (0.5, 5), (0.3, 8))  # thanks or greetings alone are chatter
+        if any(model_probability >= sure and word_count >= words for sure, words in bars):
+            return Scored("yes", 0.55, [f"model {model_probability:.2f}"])
         return Scored("no", 0.7 if evidence else 0.55, evidence)
 
     def urgency(self, cues: list[Match], category: str | None, category_score: float, words: list[str] | None = None,

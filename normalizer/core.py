@@ -16,8 +16,8 @@ from normalizer.text import DATA, load_slang, tokenize
 from normalizer.wilayah import Wilayah
 
 TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
-MODEL_BELOW = 0.6  # keyword confidence under which the learned model is asked
-MODEL_MIN_PROBABILITY = 0.25
+KEYWORDS_SURE = 0.9  # keyword confidence at which the keywords' category stands…
+MODEL_VETO = 0.05  # …unless the model gives it less than this
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Normalizer:
         self.locator = Locator(wilayah, self.gazetteer, ordinary)
         self.category_threshold = category_threshold
         self.category_names = category_names or {}
-        self.model = CategoryModel.load(data_dir / "category_model.json") if use_model else None
+        self.model = CategoryModel.load(data_dir / "category_model.npz") if use_model else None
 
     def words(self, text: str) -> list[str]:
         """The message's words as the classifier sees them (slang expanded, stems, spelling)."""
@@ -99,7 +99,9 @@ class Normalizer:
         category, others = self.classifier.category(category_matches)
         category_score = sum(m.weight for m in category_matches if m.label == category.value)
         has_location = location.precision != "none" or location.in_jakarta is False
-        report = self.classifier.is_report(cues, category_score, has_location, len(tokens))
+        guess = self.model.predict(words, text) if self.model is not None else None
+        report = self.classifier.is_report(cues, category_score, has_location, len(tokens),
+                                           guess.probability if guess is not None else 0.0)
         is_report = report.value == "yes"
         kind = self.classifier.report_type(cues, category_score, text) if is_report else Scored("pengaduan", 0.5)
         urgency = (
@@ -109,10 +111,9 @@ class Normalizer:
         )
         if kind.value == "permintaan_informasi" and location.precision == "none" and location.confidence <= 0.5:
             location.in_jakarta = None  # 'di Jakarta' in a question says nothing about where a problem is
-        if is_report and self.model is not None and (category.value is None or category.confidence < MODEL_BELOW):
-            guess = self.model.predict(words)
-            if guess.probability >= MODEL_MIN_PROBABILITY and guess.category != category.value:
-                category = Scored(guess.category, round(min(guess.probability, 0.6), 2), [f"model ({guess.probability:.2f})"])
+        if is_report and guess is not None:
+            category = self._with_model(category, guess)
+            others = [code for code in others if code != category.value]
         if is_report and category.value is None and kind.value == "pengaduan" and len(tokens) >= 3:
             category = Scored("lainnya", 0.3, [])
         if not is_report:
@@ -143,6 +144,16 @@ class Normalizer:
                 "location": location.evidence,
             },
         )
+
+    @staticmethod
+    def _with_model(keywords: Scored, guess) -> Scored:
+        """The model's category and calibrated probability; keywords that name the problem unambiguously
+        keep theirs unless the model all but rules it out."""
+        if keywords.value and keywords.confidence >= KEYWORDS_SURE and guess.probabilities.get(keywords.value, 0) >= MODEL_VETO:
+            return Scored(keywords.value, max(keywords.confidence, round(guess.probabilities[keywords.value], 2)),
+                          keywords.evidence + [f"model {guess.probabilities[keywords.value]:.2f}"])
+        evidence = keywords.evidence if keywords.value == guess.category else []
+        return Scored(guess.category, round(guess.probability, 2), evidence + [f"model {guess.probability:.2f}"])
 
     def locate_text(self, text: str) -> LocationResult:
         """Only the location part: what the gazetteer makes of a place description."""

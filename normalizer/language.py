@@ -6,7 +6,8 @@ import re
 
 ENGLISH = frozenset(
     """the a an is are was were be been there this that it its of in on at to for with from my our your we you
-    they have has had not no please can could would will there's it's i i'm don't isn't been near street road""".split()
+    they have has had not no please can could would will there's it's i i'm don't isn't been near street road
+    how do does what when where who why thank thanks hello good morning evening any update so much""".split()
 )
 INDONESIAN = frozenset(
     """yang di ke dari dan ini itu ada tidak gak ga udah sudah belum mohon tolong saya kami kita jalan dengan

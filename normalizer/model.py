@@ -1,74 +1,119 @@
-"""A learned second opinion on the category, for messages the keywords are unsure about.
+"""The learned category model: which of the city's categories a message is about, with a calibrated
+probability (the conversation asks the citizen when it is low).
 
-A multinomial logistic regression over word unigrams and bigrams (TF-IDF, sublinear, L2-normed)
-trained by `benchmarks/train_category_model.py` on the labelled message sets; its weights live
-in `data/category_model.json`, so scoring here is plain dictionary arithmetic (no scikit-learn at
-run time, tens of microseconds a message).
+A linear SVM over TF-IDF features of two kinds, trained by `benchmarks/train_category_model.py` on
+real citizen text (see docs/benchmarks.md): the normaliser's words (unigrams and bigrams, slang
+expanded, stems) and character 3–4-grams of the raw text within word boundaries (scikit-learn's
+`char_wb`, robust to misspellings). Its margins are turned into probabilities by a softmax with a
+temperature fitted on cross-validated margins. The weights ship in `data/category_model.npz`, so
+scoring here is NumPy arithmetic (no scikit-learn at run time).
 """
 
 from __future__ import annotations
 
-import json
 import math
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+
+CHAR_NGRAMS = (3, 4)
+_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass(frozen=True)
 class Prediction:
     category: str
     probability: float
+    probabilities: dict[str, float]
+
+
+class _Part:
+    """One TF-IDF block: its vocabulary, idf and coefficient rows."""
+
+    def __init__(self, vocabulary: np.ndarray, idf: np.ndarray, coef: np.ndarray):
+        self.index = {str(feature): row for row, feature in enumerate(vocabulary)}
+        self.idf = idf.astype(np.float64)
+        self.coef = coef.astype(np.float32)
+
+    def scores(self, features: list[str]) -> np.ndarray | None:
+        counts = Counter(row for row in map(self.index.get, features) if row is not None)
+        if not counts:
+            return None
+        rows = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        weights = (1.0 + np.log(tf)) * self.idf[rows]
+        weights /= math.sqrt(float(weights @ weights))
+        return weights.astype(np.float32) @ self.coef[rows]
 
 
 class CategoryModel:
-    def __init__(self, document: dict):
-        self.classes: list[str] = document["classes"]
-        self.idf: dict[str, float] = document["idf"]
-        self.coef: dict[str, list[float]] = document["coef"]
-        self.intercept: list[float] = document["intercept"]
+    def __init__(self, arrays):
+        self.classes = [str(c) for c in arrays["classes"]]
+        self.intercept = arrays["intercept"].astype(np.float32)
+        self.temperature = float(arrays["temperature"])
+        self.words = _Part(arrays["word_vocabulary"], arrays["word_idf"], arrays["word_coef"])
+        self.chars = _Part(arrays["char_vocabulary"], arrays["char_idf"], arrays["char_coef"])
 
     @classmethod
     def load(cls, path: Path) -> CategoryModel | None:
         if not path.exists():
             return None
-        return cls(json.loads(path.read_text(encoding="utf-8")))
+        with np.load(path, allow_pickle=False) as arrays:
+            return cls(arrays)
 
-    def predict(self, words: list[str]) -> Prediction:
-        counts: dict[str, int] = {}
-        for feature in features(words):
-            if feature in self.idf:
-                counts[feature] = counts.get(feature, 0) + 1
-        weights = {f: (1.0 + math.log(n)) * self.idf[f] for f, n in counts.items()}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        scores = list(self.intercept)
-        for feature, value in weights.items():
-            row = self.coef.get(feature)
-            if row:
-                scaled = value / norm
-                for index, w in enumerate(row):
-                    scores[index] += w * scaled
-        top = max(scores)
-        exps = [math.exp(s - top) for s in scores]
-        best = max(range(len(scores)), key=scores.__getitem__)
-        return Prediction(self.classes[best], exps[best] / sum(exps))
-
-
-def export_model(vectorizer, classifier, trained_on: list[str], min_weight: float = 0.3) -> dict:
-    """A fitted scikit-learn TfidfVectorizer + LogisticRegression as the JSON `CategoryModel` reads."""
-    vocabulary, idf, coef = vectorizer.vocabulary_, vectorizer.idf_, classifier.coef_
-    return {
-        "trained_on": trained_on,
-        "classes": [str(c) for c in classifier.classes_],
-        "intercept": [round(float(v), 5) for v in classifier.intercept_],
-        "idf": {feature: round(float(idf[index]), 4) for feature, index in vocabulary.items()},
-        "coef": {
-            feature: [round(float(w), 3) for w in coef[:, index]]
-            for feature, index in vocabulary.items()
-            if abs(coef[:, index]).max() >= min_weight
-        },
-    }
+    def predict(self, words: list[str], text: str) -> Prediction:
+        scores = self.intercept.copy()
+        for part, found in ((self.words, features(words)), (self.chars, char_ngrams(text))):
+            add = part.scores(found)
+            if add is not None:
+                scores += add
+        scaled = scores.astype(np.float64) * self.temperature
+        probabilities = np.exp(scaled - scaled.max())
+        probabilities /= probabilities.sum()
+        best = int(probabilities.argmax())
+        return Prediction(self.classes[best], float(probabilities[best]),
+                          {c: float(p) for c, p in zip(self.classes, probabilities, strict=True)})
 
 
 def features(words: list[str]) -> list[str]:
     """Unigrams and bigrams of the normalised words (the same the training script uses)."""
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def char_ngrams(text: str, low: int = CHAR_NGRAMS[0], high: int = CHAR_NGRAMS[1]) -> list[str]:
+    """scikit-learn's `char_wb` analyzer (lower-cased): n-grams inside each space-padded word."""
+    grams = []
+    for word in _SPACES.sub(" ", text.lower()).split():
+        word = f" {word} "
+        length = len(word)
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(word[offset : offset + n])
+            while offset + n < length:
+                offset += 1
+                grams.append(word[offset : offset + n])
+            if offset == 0:  # a word shorter than n counts once
+                break
+    return grams
+
+
+def export_model(path: Path, word_vectorizer, char_vectorizer, classifier, temperature: float) -> None:
+    """A fitted pair of TfidfVectorizers and a linear classifier (coef_ over their stacked columns)."""
+    words = len(word_vectorizer.vocabulary_)
+    coef = classifier.coef_.T  # features × classes
+
+    def vocabulary(vectorizer):
+        ordered = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+        return np.array(ordered, dtype=str)
+
+    np.savez_compressed(
+        path, classes=np.array(classifier.classes_, dtype=str), intercept=classifier.intercept_.astype(np.float32),
+        temperature=np.float64(temperature),
+        word_vocabulary=vocabulary(word_vectorizer), word_idf=word_vectorizer.idf_.astype(np.float32),
+        word_coef=coef[:words].astype(np.float16),
+        char_vocabulary=vocabulary(char_vectorizer), char_idf=char_vectorizer.idf_.astype(np.float32),
+        char_coef=coef[words:].astype(np.float16),
+    )

@@ -2,11 +2,14 @@
 
 import math
 
+import numpy as np
 import pytest
+from scipy.sparse import hstack
+from scipy.special import softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
-from normalizer.model import CategoryModel, export_model, features
+from normalizer.model import CHAR_NGRAMS, CategoryModel, char_ngrams, export_model, features
 from normalizer.text import DATA
 
 TRAIN = [
@@ -16,29 +19,42 @@ TRAIN = [
 ]
 
 
-def test_runtime_scoring_matches_scikit_learn():
-    docs = [features(text.split()) for text, _ in TRAIN]
-    vectorizer = TfidfVectorizer(analyzer=lambda f: f, sublinear_tf=True)
-    classifier = LogisticRegression(C=10, max_iter=2000).fit(vectorizer.fit_transform(docs), [c for _, c in TRAIN])
-    model = CategoryModel(export_model(vectorizer, classifier, ["unit"], min_weight=0.0))
+@pytest.mark.parametrize("text", ["Sampah  menumpuk di\tJl. Kenari!!", "a", "ok sip", "  ", "Ünïcödé  wörds   here"])
+def test_character_ngrams_are_scikit_learns(text):
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
+    assert char_ngrams(text) == analyzer(text)
+
+
+def test_runtime_scoring_matches_scikit_learn(tmp_path):
+    texts, labels = [text for text, _ in TRAIN], [label for _, label in TRAIN]
+    words = TfidfVectorizer(analyzer=lambda f: f, sublinear_tf=True)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True)
+    matrix = hstack([words.fit_transform([features(t.split()) for t in texts]), chars.fit_transform(texts)]).tocsr()
+    classifier = LinearSVC(C=1.0).fit(matrix, labels)
+    export_model(tmp_path / "model.npz", words, chars, classifier, temperature=3.0)
+    model = CategoryModel.load(tmp_path / "model.npz")
     for text in ("sampah bau", "lampu gelap sekali", "dahan pohon patah sampah", "kata asing"):
-        expected = classifier.predict_proba(vectorizer.transform([features(text.split())]))[0]
-        got = model.predict(text.split())
-        best = max(range(len(expected)), key=expected.__getitem__)
-        assert got.category == classifier.classes_[best]
-        assert math.isclose(got.probability, expected[best], abs_tol=1e-3)
+        row = hstack([words.transform([features(text.split())]), chars.transform([text])]).tocsr()
+        expected = softmax(classifier.decision_function(row)[0] * 3.0)
+        got = model.predict(text.split(), text)
+        assert got.category == classifier.classes_[int(np.argmax(expected))]
+        assert math.isclose(got.probability, float(expected.max()), abs_tol=2e-3)  # float16 weights
+        assert math.isclose(sum(got.probabilities.values()), 1.0, abs_tol=1e-6)
 
 
 def test_the_shipped_model_knows_the_configured_categories(config):
-    model = CategoryModel.load(DATA / "category_model.json")
+    model = CategoryModel.load(DATA / "category_model.npz")
     assert model is not None
     assert set(model.classes) <= {c.code for c in config.categories}
     assert len(model.classes) >= len(config.categories) - 1
+    assert 0.1 < model.temperature < 50
 
 
 @pytest.mark.parametrize(
     ("text", "category"),
-    [("tetangga ribut terus tiap malam sampai subuh, resah", "ketertiban"), ("kali di belakang rumah meluap lagi", "saluran_air")],
+    [("tetangga ribut terus tiap malam sampai subuh, resah", "ketertiban"), ("kali di belakang rumah meluap lagi", "saluran_air"),
+     ("mohon bantuan pendataan warga miskin, kami belum dapat bantuan sembako", "sosial"),
+     ("anak saya belum dapat sekolah negeri padahal jarak rumah dekat, zonasi gimana", "pendidikan")],
 )
-def test_the_model_helps_where_keywords_are_unsure(normalizer, text, category):
+def test_the_model_reads_what_keywords_miss(normalizer, text, category):
     assert normalizer.normalize(text).category == category

@@ -1,0 +1,75 @@
+"""The real citizen texts in ../shared/data/real/, read at run time and never copied into the project.
+
+Labels are mapped onto this project's categories by `surabaya_topics.yaml` (beside this file).
+`SPLITS` is the time split: train on January–August 2022, measure on September–December 2022;
+2023 is a later month set, kept out of training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL = ROOT.parent / "shared" / "data" / "real"
+MAPPING = Path(__file__).with_name("surabaya_topics.yaml")
+OUTSIDE_KOTA = ("Bekasi", "Bogor", "Depok", "Tangerang", "Tangerang Selatan")
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    category: str | None
+    split: str  # train, test, later
+    place: str | None = None  # the flood tweets' kota or kabupaten
+
+
+def available() -> bool:
+    return (REAL / "surabaya_complaints_2022.jsonl").exists()
+
+
+def _rows(name: str) -> Iterator[dict]:
+    with (REAL / name).open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def surabaya() -> list[Labelled]:
+    """Complaints with a mapped category, split by month."""
+    mapping = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
+    topics, agencies = mapping["topics"], mapping["agencies"]
+    found = []
+    for row in _rows("surabaya_complaints_2022.jsonl"):
+        topic = str(row.get("topic"))
+        category = topics[topic] if topic in topics else agencies.get(row.get("agency"))
+        if not category or not row.get("text"):
+            continue
+        month = str(row.get("date", ""))[:7]
+        split = "later" if month >= "2023" else "train" if month <= "2022-08" else "test"
+        found.append(Labelled(row["text"], category, split))
+    return found
+
+
+def flood_tweets() -> list[Labelled]:
+    """Flood tweets (category banjir) with the kota they came from; a fixed fifth (by text hash) is the test split."""
+    found = []
+    for row in _rows("jabodetabek_flood_tweets_2025.jsonl"):
+        text = row.get("text") or ""
+        fifth = int(hashlib.sha256(text.encode()).hexdigest(), 16) % 5
+        found.append(Labelled(text, "banjir", "test" if fifth == 0 else "train", row.get("kota_kabupaten")))
+    return found
+
+
+def is_outside(place: str | None) -> bool | None:
+    """True for Bekasi/Bogor/Depok/Tangerang…, False for Jakarta, None when unknown."""
+    if not place:
+        return None
+    if place.startswith(("DKI Jakarta", "Jakarta")):
+        return False
+    return True if place in OUTSIDE_KOTA or not place.startswith("Jakarta") else None
