@@ -27,7 +27,7 @@ REQUIRED_MESSAGES = frozenset(
     out_of_area cancelled status status_changed status_note status_done rating_thanks rating_refused rating_reminder comment_added
     case_forwarded case_urgent case_map case_photos case_accept_button case_coordinate_button case_reminder
     case_overdue officer_done officer_not_allowed officer_refused
-    status_unknown no_ticket
+    status_unknown no_ticket thanks_reply thanks_reply_draft small_talk
     stopped yes_no confidential_yes confidential_no unit_triage colour_red colour_purple colour_blue colour_yellow
     colour_green colour_grey track_title track_status track_unit track_due track_reported track_timeline track_proof
     track_privacy track_place photo_rejected slow_down reminder expired

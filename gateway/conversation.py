@@ -7,6 +7,10 @@ question: location, then category (when unsure), then confidentiality, then a li
 then a confirmation. Answers may come in any order and over several messages; commands (status,
 cancel, help, stop) work at any point. Wording comes from `config.yaml` `messages`.
 
+Messages that are no report are answered as what they are, never as a new report: a status asked in
+plain words ('gimana laporan saya?'), thanks, greetings, help and small talk (see "messages that are no
+report" below). A real problem with a greeting or a question in it is still a report.
+
 On channels with buttons the category question offers inline choices (label, category code): a
 press comes back as `Turn.choice`, kept apart from typed text, so a stale or unknown press is
 answered by asking the pending question again and never ends up in the description.
@@ -206,7 +210,15 @@ def handle(state: State, turn: Turn, context: Context) -> Outcome:
     if rating is not None:
         state.rating_ticket = None
         return Outcome(state, rate=rating)
-    about = _followed_ticket(turn, text, context) if state.draft is None and state.emergency is None else None
+    about = _followed_ticket(turn, text, context) if not taking_a_report else None
+    words_only = bool(text) and not turn.photos and turn.latitude is None  # a photo or a pin is never small talk
+    if words_only and _asks_status(text, context):
+        outcome = _status_of(ticket_in(text) or turn.about_ticket or state.last_ticket, state, context)
+        outcome.comment = Comment(about, text) if about else None  # its unit still reads what they wrote
+        return outcome
+    answer = _social_answer(state, text, context) if words_only else None
+    if answer is not None:
+        return answer
     if about is not None:
         return Outcome(state, comment=Comment(about, text, turn.photos))
     outcome = Outcome(state)
@@ -289,7 +301,11 @@ def _stop(state: State, text: str, context: Context) -> Outcome:
 
 
 def _status(state: State, text: str, context: Context) -> Outcome:
-    ticket = ticket_in(text) or state.last_ticket
+    return _status_of(ticket_in(text) or state.last_ticket, state, context)
+
+
+def _status_of(ticket: str | None, state: State, context: Context) -> Outcome:
+    """The status of a ticket; without one (no report yet), how to report."""
     if ticket is None:
         return Outcome(state, [_say(state, context, "no_ticket")])
     info = context.report_status(ticket, state.language)
@@ -297,6 +313,112 @@ def _status(state: State, text: str, context: Context) -> Outcome:
         return Outcome(state, [_say(state, context, "status_unknown", ticket=ticket)])
     return Outcome(state, [_say(state, context, "status", ticket=info.ticket, status=info.status,
                                 colour=info.colour, unit=info.unit, due=info.due)])
+
+
+# -- messages that are no report: a status asked in words, thanks, greetings, help, small talk -----
+# A ticket or one's own report plus a question asks for a status. A message made only of the words below
+# (and fillers), with at least one word of an intent, is that intent. Anything else goes on as before, so
+# 'pagi min, lampu jalan mati di jl kenari' and 'lampu jalan mati, gimana nih?' are reports.
+# The patterns read the message's words, lowercased and joined by single spaces.
+
+MY_REPORT = re.compile(
+    r"\b(?:laporan|aduan|pengaduan|keluhan|tiket)(?:ku|nya)?(?: (?:yg|yang|dari|punya))?"
+    r" (?:saya|sy|aku|aq|gue|gua|gw|ane|kami|kemarin|kemaren|tadi|sebelumnya)\b"  # laporan (yg) saya, laporan kemarin
+    r"|\b(?:laporan|aduan|keluhan|tiket)(?:ku|nya)\b"  # laporanku, laporannya
+    r"|\b(?:my|our|previous|earlier|last) (?:\w+ )?(?:report|complaint|ticket|case)s?\b"
+    r"|\bstatus\b"
+)
+REPORTED = re.compile(  # 'udah lapor kemarin, gimana?' asks, but 'sudah lapor ke RT, jalan rusak…' is a report
+    r"\b(?:sudah|udah|udh|sdh|pernah|telah) (?:\w+ )?(?:lapor|melapor|ngelapor|laporkan|dilaporkan|mengadu)\b"
+    r"|\bi (?:\w+ )?(?:reported|complained|submitted|filed)\b"
+)
+ASKING = frozenset("""gimana gmn gmana gimna bgmn bagaimana kapan mana sejauh apakah kok status kabar kabarnya progres
+    progress perkembangan perkembangannya update updates news how when where what whats any has did""".split())
+YES_NO_QUESTION = re.compile(r"\b(?:sudah|udah|udh|sdh) \w+ (?:belum|blm)\b")  # 'udah diproses belum'
+HOW_TO = frozenset("cara caranya how bantu bantuin help".split())  # with a word of TO_REPORT: 'cara lapor gimana'
+TO_REPORT = frozenset("""lapor melapor lapornya laporan ngelapor laporkan mengadu ngadu pakai pake menggunakan gunakan
+    report complain complaint use work works""".split())
+HOW_TO_OTHERS = frozenset("""layanan service bot aplikasi app masalah problem sesuatu something mau ingin want bisa to
+    should file make buat bikin cek check lihat see""".split())  # nothing else: 'cara lapor jalan rusak?' is a report
+SOCIAL = {  # intent → its words; the first intent a message has a word of wins ('ok makasih' is thanks)
+    "thanks": frozenset("""makasih makasi mksh mksih mks maksih trims trimakasih terimakasih terima kasih tq tks thx
+        thanks thank ty tengkyu nuhun hatur suwun matur nuwun""".split()),
+    "help": frozenset("bantuan bantu help menu panduan petunjuk guide cara caranya".split()),
+    "greeting": frozenset("""halo hallo helo hello hai hay hi hii hey pagi siang sore malam selamat met assalamualaikum
+        asalamualaikum assalamu alaikum salam waalaikumsalam permisi punten morning afternoon evening""".split()),
+    "small_talk": frozenset("""ok oke okay okey okeh sip siip siap mantap mantab mantul keren nice cool great noted bot
+        robot manusia orang human person beneran asli real siapa who apa what ngapain kabar kabarnya test tes testing
+        ping p""".split()),
+}
+FILLER = frozenset("""admin min mimin pak bu bapak ibu kak kakak bang mas mbak mba om gan bro sis ya yaa yah iya dong
+    deh nih sih kok lah kah ah oh wah juga ini itu lagi sedang kamu anda km lu lo kau sama atas banyak sekali bgt banget
+    semua aja saja wr wb dulu bantuannya infonya responnya minta butuh perlu saya aku gimana bagaimana
+    are you u is this it a an the so much very lot all good sir team there for your need please me i how can do
+    does""".split())
+LAUGHTER = re.compile(r"(?:wk)+w?|(?:ha)+h?|(?:he)+h?|(?:hi){2,}|(?:xi)+|lol|hm+")
+
+
+def _words(text: str) -> list[str]:
+    """The words of a message, lowercased, without tickets, apostrophes and punctuation."""
+    return re.findall(r"[a-z]+", TICKET.sub(" ", text.lower()).replace("'", "").replace("\u2019", ""))
+
+
+def _asks_status(text: str, context: Context) -> bool:
+    """'gimana laporan saya?', 'any update on my report?', 'JKT-2611-00042 sudah sampai mana?': a ticket or the
+    citizen's own report, and a question (a ticket alone asks too)."""
+    words, ticket = _words(text), ticket_in(text)
+    if ticket and not words:
+        return True
+    joined = " ".join(words)
+    if "?" not in text and ASKING.isdisjoint(words) and not YES_NO_QUESTION.search(joined):
+        return False
+    return (ticket is not None or MY_REPORT.search(joined) is not None
+            or (REPORTED.search(joined) is not None and not _names_a_problem(text, context)))
+
+
+def _social_answer(state: State, text: str, context: Context) -> Outcome | None:
+    """Thanks, help, a greeting or small talk, answered without touching a draft; None for anything else.
+    While a report is taking shape only thanks and help are taken (anything else may answer its question)."""
+    words = _words(text)
+    if _asks_how_to_report(words):
+        return _help(state, text, context)
+    intent = _social_intent(words)
+    if intent == "thanks" and state.emergency is None:
+        if state.draft is None:
+            return Outcome(state, [_say(state, context, "thanks_reply")])
+        if state.awaiting in ("duplicate", "confirm") and not (YES | NO).isdisjoint(words):
+            return None  # 'ok makasih' answers the yes/no question
+        return Outcome(state, [_say(state, context, "thanks_reply_draft")])
+    if intent == "help":
+        return _help(state, text, context)
+    if intent in ("greeting", "small_talk") and state.draft is None and state.emergency is None:
+        return Outcome(state, [_say(state, context, "welcome" if intent == "greeting" else "small_talk")])
+    return None
+
+
+def _asks_how_to_report(words: list[str]) -> bool:
+    """'cara lapor gimana', 'halo min, mau lapor caranya?', 'how do I report this?': how to, and nothing more."""
+    known = HOW_TO | TO_REPORT | HOW_TO_OTHERS | FILLER
+    return (not HOW_TO.isdisjoint(words) and not TO_REPORT.isdisjoint(words)
+            and all(w in known or _social(w) for w in words))
+
+
+def _social_intent(words: list[str]) -> str | None:
+    """The intent of a message made only of social words and fillers ('makasih ya min'); None for any other."""
+    meaningful = [w for w in words if w not in FILLER]
+    if not meaningful or not all(_social(w) for w in meaningful):
+        return None
+    return next((intent for intent, listed in SOCIAL.items() if not listed.isdisjoint(meaningful)), "small_talk")
+
+
+def _social(word: str) -> bool:
+    return LAUGHTER.fullmatch(word) is not None or any(word in listed for listed in SOCIAL.values())
+
+
+def _names_a_problem(text: str, context: Context) -> bool:
+    """A problem the normalizer is sure of ('sudah lapor ke RT, jalan rusak…' is a report, not a question)."""
+    result = context.normalizer.normalize(text)
+    return result.is_report and result.category not in (None, "lainnya") and _sure(result, context)
 
 
 # -- a report taking shape ------------------------------------------------------------------------
