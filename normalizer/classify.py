@@ -70,6 +70,7 @@ class Classifier:
             for phrase in phrases:
                 self.cues.add(*_split(phrase, f"chatter:{kind}"))
         self.urgent_needs_context = {" ".join(p.lower().split()) for p in cues["urgent"].get("needs_context", [])}
+        self.urgent_pleas = {" ".join(p.lower().split()) for p in cues["urgent"].get("pleas", [])}
         self.hypothetical = {w for p in cues["urgent"].get("hypothetical", []) for w in phrase_tokens(p, slang)}
         self.urgent_pairs = []
         for phrase in cues["urgent"].get("strong", []) + cues["urgent"].get("flood_depth", []):
@@ -189,11 +190,12 @@ class Classifier:
 
     def urgency(self, cues: list[Match], category: str | None, category_score: float, words: list[str] | None = None,
                 report_type: str = "pengaduan", category_matches: list[Match] | None = None) -> Scored:
-        """Emergencies happen now: questions, suggestions and fears ('takut meledak') are not."""
+        """Danger to life or property happening now: not questions, suggestions, fears ('takut meledak') or a
+        plea for speed ('tolong segera'), which only strengthens a danger named beside it."""
         words = words or []
         if report_type != "pengaduan":
             return Scored("normal", 0.75, [])
-        evidence = []
+        evidence, pleas = [], []
         for match in cues:
             if match.label not in ("urgent:strong", "urgent:flood_depth") or self._hypothetical(words, match.start):
                 continue
@@ -201,10 +203,11 @@ class Classifier:
                 continue
             if match.phrase in self.urgent_needs_context and category_score < 1:
                 continue
-            evidence.append(match.phrase)
+            (pleas if match.phrase in self.urgent_pleas else evidence).append(match.phrase)
         positions = {w: i for i, w in enumerate(words)}
         for first, second in self.urgent_pairs:
-            if first in positions and second in positions and abs(positions[first] - positions[second]) <= PAIR_WINDOW:
+            if first in positions and second in positions and abs(positions[first] - positions[second]) <= PAIR_WINDOW \
+                    and not self._hypothetical(words, min(positions[first], positions[second])):
                 evidence.append(f"{first}~{second}")
         rule = self.rules.get(category or "")
         if rule is not None and rule.emergency and any(
@@ -212,6 +215,7 @@ class Classifier:
         ):
             evidence.append(f"category {category}")
         if evidence:
+            evidence += pleas
             return Scored("darurat", min(0.95, 0.6 + 0.15 * len(evidence)), evidence)
         return Scored("normal", 0.8, [])
 

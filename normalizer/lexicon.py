@@ -4,7 +4,8 @@ Every phrase list (category keywords, urgency cues, question cues…) becomes on
 a dict from token tuples to labels. A message's words are first mapped onto the index's
 vocabulary (`Vocabulary.canonical`): the word itself, else a stem without affixes
 ('sampahnya' → 'sampah', 'ditebang' → 'tebang'), else a close spelling ('smpah' → 'sampah', by
-rapidfuzz, only for longer words and cached), so matching stays a few dictionary look-ups.
+rapidfuzz, only for longer words that are no Indonesian word, cached), so matching stays a few
+dictionary look-ups. Real words are told by PySastrawi's root-word dictionary and stemmer.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from rapidfuzz import fuzz, process
+from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
 from normalizer.text import Token, fold
 
@@ -81,11 +84,24 @@ class Vocabulary:
         for stem in stems(word) if self.use_stems else ():
             if stem in self.words:
                 return stem
-        if len(word) < self.fuzzy_min_length or word in COMMON or word in self.never_fuzzy:
-            return word
+        if len(word) < self.fuzzy_min_length or word in COMMON or word in self.never_fuzzy or is_indonesian_word(word):
+            return word  # a real word is never "corrected" into another (mengadukan is no mengajukan)
         choices = self._by_initial.get(word[:1], ())
         best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff)
         return best[0] if best else word
+
+
+@cache
+def _root_words():
+    """PySastrawi's Indonesian root-word dictionary and its stemmer (built once, about 0.1 s)."""
+    factory = StemmerFactory()
+    return frozenset(factory.get_words_from_file()), factory.create_stemmer()
+
+
+def is_indonesian_word(word: str) -> bool:
+    """A root word of the dictionary, or one with affixes around such a root."""
+    roots, stemmer = _root_words()
+    return word in roots or stemmer.stem(word) in roots
 
 
 def stems(word: str) -> list[str]:

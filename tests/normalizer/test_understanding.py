@@ -1,0 +1,74 @@
+"""Classes of misreading found on real citizen text, each with new examples: danger versus politeness,
+real words never "corrected" into others, complaint verbs, floods versus drains."""
+
+import pytest
+
+from normalizer.lexicon import Vocabulary, is_indonesian_word
+
+
+@pytest.mark.parametrize("text", [
+    "bapak2 di depan minimarket jl pramuka tiba2 jatuh kejang, udah panggil orang tapi belum ada ambulans",
+    "tabrakan beruntun di flyover klender, ada pengendara motor tergeletak di aspal",
+    "anak kecil tenggelam di kali dekat rusun, warga lagi nyari",
+    "ibu2 terjebak lift di rusunawa marunda lantai 5 udah setengah jam",
+    "kabel PLN putus jatuh ke jalan, masih ada percikan api, motor lewat situ",
+    "tanggul kali sunter jebol, air deras masuk ke rumah warga",
+    "a man collapsed at the bus stop in front of Sarinah and is not breathing",
+])
+def test_danger_to_life_now_is_an_emergency(normalizer, text):
+    result = normalizer.normalize(text)
+    assert result.urgency == "darurat", result.evidence["urgency"]
+
+
+@pytest.mark.parametrize("text", [
+    "sampah di pinggir jalan kebon kacang udah bau banget. Tolong segera ditindaklanjuti!!",
+    "lampu taman mati sejak minggu lalu, mohon SEGERA diperbaiki, darurat!!!",
+    "pohon besar di depan sekolah miring, takut roboh kalau hujan angin",
+    "lampu merah perempatan pasar rebo mati, tadi hampir tabrakan",
+    "tanggul di kampung kami retak, warga khawatir jebol kalau hujan deras terus",
+    "urgent please: the park's swing is broken",
+])
+def test_politeness_fears_and_near_misses_are_not_emergencies(normalizer, text):
+    result = normalizer.normalize(text)
+    assert result.urgency == "normal", result.evidence["urgency"]
+
+
+@pytest.mark.parametrize("word", ["mengadukan", "melaporkan", "pengaduan", "bantuan", "diperbaiki", "keluhan"])
+def test_real_words_are_known_to_the_dictionary(word):
+    assert is_indonesian_word(word)
+
+
+def test_a_real_word_is_never_corrected_into_another():
+    vocabulary = Vocabulary(["mengajukan", "sampah", "banjir"])
+    assert vocabulary.canonical("mengadukan") == "mengadukan", "to complain is not to submit"
+    assert vocabulary.canonical("banjar") == "banjar", "a row of houses is no flood"
+    assert vocabulary.canonical("sammpah") == "sampah", "a misspelling is still corrected"
+
+
+@pytest.mark.parametrize("text", [
+    "saya mau mengadukan lampu jalan mati di gang mawar",
+    "mau melaporkan trotoar rusak di jl. dewi sartika",
+    "keluhan: got depan rumah mampet sudah dua minggu",
+    "saya ingin mengadu, sampah tidak diangkut sejak senin",
+])
+def test_complaint_verbs_make_a_complaint(normalizer, text):
+    assert normalizer.normalize(text).type == "pengaduan"
+
+
+@pytest.mark.parametrize("text", [
+    "got di depan rumah mampet, air naik sampai teras",
+    "saluran air tersumbat sampah jadi genangan di jalan sepanjang 100 meter",
+    "BANJIR LAGI DI KAMPUNG PULO!!! air sepaha",
+    "kalinya meluap gara2 sampah, rumah warga terendam",
+])
+def test_standing_or_rising_water_is_a_flood_even_when_drains_are_blamed(normalizer, text):
+    assert normalizer.normalize(text).category == "banjir"
+
+
+@pytest.mark.parametrize("text", [
+    "selokan di gang kami mampet dan bau, tolong dikeruk",
+    "saluran air depan sekolah tertutup tanah galian",
+    "tolong keruk sungai di belakang pasar agar tidak banjir waktu musim hujan",
+])
+def test_a_blocked_drain_without_flooding_is_a_drain_report(normalizer, text):
+    assert normalizer.normalize(text).category == "saluran_air"
