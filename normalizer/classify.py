@@ -71,6 +71,13 @@ class Classifier:
                 self.cues.add(*_split(phrase, f"chatter:{kind}"))
         self.urgent_needs_context = {" ".join(p.lower().split()) for p in cues["urgent"].get("needs_context", [])}
         self.urgent_pleas = {" ".join(p.lower().split()) for p in cues["urgent"].get("pleas", [])}
+        self.urgent_needs_a_plea = {" ".join(p.lower().split()) for p in cues["urgent"].get("needs_a_plea", [])}
+        self.help_words = {w for p in cues["urgent"].get("help", []) for w in phrase_tokens(p, slang)}
+        self.not_urgent = PhraseIndex(self.vocabulary, slang)
+        for phrase in cues["urgent"].get("not", []):
+            self.not_urgent.add(phrase, "not")
+        for phrase in cues["urgent"].get("past", []):
+            self.not_urgent.add(phrase, "past")
         self.hypothetical = {w for p in cues["urgent"].get("hypothetical", []) for w in phrase_tokens(p, slang)}
         self.urgent_pairs = []
         for phrase in cues["urgent"].get("strong", []) + cues["urgent"].get("flood_depth", []):
@@ -193,11 +200,20 @@ class Classifier:
         """Danger to life or property happening now: not questions, suggestions, fears ('takut meledak') or a
         plea for speed ('tolong segera'), which only strengthens a danger named beside it."""
         words = words or []
-        if report_type != "pengaduan":
+        asks_help = any(word in self.help_words for word in words)
+        if report_type != "pengaduan" and not asks_help:  # a question about danger is one only with a call for help
             return Scored("normal", 0.75, [])
+        not_now = self.not_urgent.find(words)
+        if any(match.label == "past" for match in not_now):
+            return Scored("normal", 0.7, [])
+        ruled_out = [(m.start, m.end) for m in not_now]
         evidence, pleas = [], []
         for match in cues:
             if match.label not in ("urgent:strong", "urgent:flood_depth") or self._hypothetical(words, match.start):
+                continue
+            if any(start < match.end and match.start < end for start, end in ruled_out):
+                continue
+            if match.phrase in self.urgent_needs_a_plea and not asks_help:
                 continue
             if match.label == "urgent:flood_depth" and category not in ("banjir", "saluran_air"):
                 continue
@@ -211,7 +227,8 @@ class Classifier:
                 evidence.append(f"{first}~{second}")
         rule = self.rules.get(category or "")
         if rule is not None and rule.emergency and any(
-            m.label == category and not self._hypothetical(words, m.start) for m in category_matches or []
+            m.label == category and not self._hypothetical(words, m.start)
+            and not any(start < m.end and m.start < end for start, end in ruled_out) for m in category_matches or []
         ):
             evidence.append(f"category {category}")
         if evidence:

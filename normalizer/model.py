@@ -39,11 +39,12 @@ class _Part:
         self.coef = coef.astype(np.float32)
 
     def scores(self, features: list[str]) -> np.ndarray | None:
-        counts = Counter(row for row in map(self.index.get, features) if row is not None)
-        if not counts:
+        index = self.index
+        found = [(row, n) for feature, n in Counter(features).items() if (row := index.get(feature)) is not None]
+        if not found:
             return None
-        rows = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        rows = np.array([row for row, _ in found], dtype=np.int64)
+        tf = np.array([n for _, n in found], dtype=np.float64)
         weights = (1.0 + np.log(tf)) * self.idf[rows]
         weights /= math.sqrt(float(weights @ weights))
         return weights.astype(np.float32) @ self.coef[rows]
@@ -90,13 +91,10 @@ def char_ngrams(text: str, low: int = CHAR_NGRAMS[0], high: int = CHAR_NGRAMS[1]
         word = f" {word} "
         length = len(word)
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(word[offset : offset + n])
-            while offset + n < length:
-                offset += 1
-                grams.append(word[offset : offset + n])
-            if offset == 0:  # a word shorter than n counts once
+            if length <= n:  # a word no longer than n counts once, whole
+                grams.append(word)
                 break
+            grams += [word[i : i + n] for i in range(length - n + 1)]
     return grams
 
 

@@ -21,6 +21,19 @@ MAPPING = Path(__file__).with_name("surabaya_topics.yaml")
 OUTSIDE_KOTA = ("Bekasi", "Bogor", "Depok", "Tangerang", "Tangerang Selatan")
 
 
+LABELS = Path(__file__).with_name("labels_type_urgency.jsonl")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A real message with our annotator's type (or "none": no city matter) and urgency."""
+
+    text: str
+    type: str
+    urgency: str
+    sample: str  # random, or candidates (sought for emergencies and their look-alikes)
+
+
 @dataclass(frozen=True)
 class Labelled:
     text: str
@@ -73,3 +86,20 @@ def is_outside(place: str | None) -> bool | None:
     if place.startswith(("DKI Jakarta", "Jakarta")):
         return False
     return True if place in OUTSIDE_KOTA or not place.startswith("Jakarta") else None
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def judged() -> list[Judged]:
+    """The messages of labels_type_urgency.jsonl (ids and hashes only there), with their texts."""
+    by_id = {row["id"]: row["text"] for row in _rows("surabaya_complaints_2022.jsonl")}
+    by_sha = {sha(row["text"]): row["text"] for row in _rows("jabodetabek_flood_tweets_2025.jsonl")}
+    found = []
+    for line in LABELS.read_text(encoding="utf-8").splitlines():
+        label = json.loads(line)
+        text = by_id.get(label.get("id")) if label["source"] == "surabaya" else by_sha.get(label.get("sha"))
+        if text:
+            found.append(Judged(text, label["type"], label["urgency"], label["sample"]))
+    return found

@@ -72,3 +72,34 @@ def test_standing_or_rising_water_is_a_flood_even_when_drains_are_blamed(normali
 ])
 def test_a_blocked_drain_without_flooding_is_a_drain_report(normalizer, text):
     assert normalizer.normalize(text).category == "saluran_air"
+
+
+@pytest.mark.parametrize("text", [
+    "Petugas gabungan mengevakuasi puluhan warga dengan perahu karet di perumahan dekat kali angke https://t.co/xyz",
+    "kemarin sore telah terjadi kebakaran di gudang dekat pasar, api sudah dipadamkan dan sudah ditangani petugas",
+    "tiap pagi terjebak macet di flyover pesing gara2 lampu merah mati",
+    "mohon tukang parkir di depan minimarket diminta meninggalkan lokasi, tolong ditertibkan",
+    "mobil pemadam kebakaran tidak bisa masuk gang kami karena portal dikunci",
+])
+def test_news_past_events_and_look_alikes_are_not_emergencies(normalizer, text):
+    result = normalizer.normalize(text)
+    assert result.urgency == "normal", result.evidence["urgency"]
+
+
+@pytest.mark.parametrize("text", [
+    "ada yang tahu nomor tim SAR? saudara saya terjebak banjir di lantai 2 sama bayi, tolong",
+    "min tolong, air udah sedada di rumah kami, nenek gak bisa jalan, butuh perahu",
+])
+def test_a_call_for_help_in_danger_is_an_emergency_even_as_a_question(normalizer, text):
+    result = normalizer.normalize(text)
+    assert result.urgency == "darurat", result.evidence["urgency"]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("selamat siang, saya mau menanyakan kenapa nama saya tidak ada di daftar penerima bantuan", "permintaan_informasi"),
+    ("mohon penjelasannya, untuk pindah domisili ke kelurahan lain harus bawa berkas apa", "permintaan_informasi"),
+    ("seharusnya di perempatan ini dibangun jembatan penyeberangan, banyak anak sekolah menyeberang", "aspirasi"),
+    ("sudah waktunya taman kota kami ditambah lampu dan bangku", "aspirasi"),
+])
+def test_questions_and_suggestions_in_real_wording(normalizer, text, kind):
+    assert normalizer.normalize(text).type == kind
