@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz, process
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
@@ -84,11 +84,13 @@ class Vocabulary:
         for stem in stems(word) if self.use_stems else ():
             if stem in self.words:
                 return stem
-        if len(word) < self.fuzzy_min_length or word in COMMON or word in self.never_fuzzy or is_indonesian_word(word):
-            return word  # a real word is never "corrected" into another (mengadukan is no mengajukan)
+        if len(word) < self.fuzzy_min_length or word in COMMON or word in self.never_fuzzy:
+            return word
         choices = self._by_initial.get(word[:1], ())
         best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff)
-        return best[0] if best else word
+        if not best or is_indonesian_word(word):  # a real word is never "corrected" into another
+            return word  # (mengadukan is no mengajukan)
+        return best[0]
 
 
 @cache
@@ -98,6 +100,7 @@ def _root_words():
     return frozenset(factory.get_words_from_file()), factory.create_stemmer()
 
 
+@lru_cache(maxsize=50_000)
 def is_indonesian_word(word: str) -> bool:
     """A root word of the dictionary, or one with affixes around such a root."""
     roots, stemmer = _root_words()

@@ -12,15 +12,14 @@ scoring here is NumPy arithmetic (no scikit-learn at run time).
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 CHAR_NGRAMS = (3, 4)
-_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass(frozen=True)
@@ -30,33 +29,18 @@ class Prediction:
     probabilities: dict[str, float]
 
 
-class _Part:
-    """One TF-IDF block: its vocabulary, idf and coefficient rows."""
-
-    def __init__(self, vocabulary: np.ndarray, idf: np.ndarray, coef: np.ndarray):
-        self.index = {str(feature): row for row, feature in enumerate(vocabulary)}
-        self.idf = idf.astype(np.float64)
-        self.coef = coef.astype(np.float32)
-
-    def scores(self, features: list[str]) -> np.ndarray | None:
-        index = self.index
-        found = [(row, n) for feature, n in Counter(features).items() if (row := index.get(feature)) is not None]
-        if not found:
-            return None
-        rows = np.array([row for row, _ in found], dtype=np.int64)
-        tf = np.array([n for _, n in found], dtype=np.float64)
-        weights = (1.0 + np.log(tf)) * self.idf[rows]
-        weights /= math.sqrt(float(weights @ weights))
-        return weights.astype(np.float32) @ self.coef[rows]
-
-
 class CategoryModel:
     def __init__(self, arrays):
         self.classes = [str(c) for c in arrays["classes"]]
-        self.intercept = arrays["intercept"].astype(np.float32)
+        self.intercept = arrays["intercept"].astype(np.float64)
         self.temperature = float(arrays["temperature"])
-        self.words = _Part(arrays["word_vocabulary"], arrays["word_idf"], arrays["word_coef"])
-        self.chars = _Part(arrays["char_vocabulary"], arrays["char_idf"], arrays["char_coef"])
+        # Both blocks in one table: word features first, then character n-grams (rows offset past the words).
+        self.word_index = {str(feature): row for row, feature in enumerate(arrays["word_vocabulary"])}
+        offset = len(self.word_index)
+        self.char_index = {str(gram): offset + row for row, gram in enumerate(arrays["char_vocabulary"])}
+        self.idf = np.concatenate([arrays["word_idf"], arrays["char_idf"]]).astype(np.float64)
+        self.coef = np.concatenate([arrays["word_coef"], arrays["char_coef"]]).astype(np.float32)
+        self._grams_by_word: dict[str, list[int]] = {}
 
     @classmethod
     def load(cls, path: Path) -> CategoryModel | None:
@@ -66,17 +50,37 @@ class CategoryModel:
             return cls(arrays)
 
     def predict(self, words: list[str], text: str) -> Prediction:
+        index = self.word_index
+        word_counts = Counter(row for feature in features(words) if (row := index.get(feature)) is not None)
+        char_counts = Counter(self._char_rows(text))
         scores = self.intercept.copy()
-        for part, found in ((self.words, features(words)), (self.chars, char_ngrams(text))):
-            add = part.scores(found)
-            if add is not None:
-                scores += add
-        scaled = scores.astype(np.float64) * self.temperature
+        if word_counts or char_counts:
+            found = np.fromiter(chain(word_counts, char_counts), dtype=np.int64, count=len(word_counts) + len(char_counts))
+            tf = np.fromiter(chain(word_counts.values(), char_counts.values()), dtype=np.float64, count=len(found))
+            weights = (1.0 + np.log(tf)) * self.idf[found]
+            for block in (weights[: len(word_counts)], weights[len(word_counts) :]):  # each block L2-normed
+                if len(block):
+                    block /= math.sqrt(float(block @ block))
+            scores += weights.astype(np.float32) @ self.coef[found]
+        scaled = scores * self.temperature
         probabilities = np.exp(scaled - scaled.max())
         probabilities /= probabilities.sum()
         best = int(probabilities.argmax())
         return Prediction(self.classes[best], float(probabilities[best]),
                           {c: float(p) for c, p in zip(self.classes, probabilities, strict=True)})
+
+    def _char_rows(self, text: str) -> list[int]:
+        """Character n-gram rows, looked up once per distinct word (words repeat across messages)."""
+        rows: list[int] = []
+        cache, index = self._grams_by_word, self.char_index
+        for word in text.lower().split():
+            found = cache.get(word)
+            if found is None:
+                if len(cache) > 100_000:  # bounded: random words cannot grow it forever
+                    cache.clear()
+                found = cache[word] = [row for gram in word_ngrams(word) if (row := index.get(gram)) is not None]
+            rows += found
+        return rows
 
 
 def features(words: list[str]) -> list[str]:
@@ -84,17 +88,20 @@ def features(words: list[str]) -> list[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
-def char_ngrams(text: str, low: int = CHAR_NGRAMS[0], high: int = CHAR_NGRAMS[1]) -> list[str]:
+def char_ngrams(text: str) -> list[str]:
     """scikit-learn's `char_wb` analyzer (lower-cased): n-grams inside each space-padded word."""
-    grams = []
-    for word in _SPACES.sub(" ", text.lower()).split():
-        word = f" {word} "
-        length = len(word)
-        for n in range(low, high + 1):
-            if length <= n:  # a word no longer than n counts once, whole
-                grams.append(word)
-                break
-            grams += [word[i : i + n] for i in range(length - n + 1)]
+    return [gram for word in text.lower().split() for gram in word_ngrams(word)]
+
+
+def word_ngrams(word: str, low: int = CHAR_NGRAMS[0], high: int = CHAR_NGRAMS[1]) -> list[str]:
+    word = f" {word} "
+    length = len(word)
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        if length <= n:  # a word no longer than n counts once, whole
+            grams.append(word)
+            break
+        grams += [word[i : i + n] for i in range(length - n + 1)]
     return grams
 
 
