@@ -10,7 +10,7 @@ from normalizer.clean import clean_description, make_title
 from normalizer.gazetteer import Gazetteer
 from normalizer.lexicon import COMMON, canonical_words
 from normalizer.location import LocationResult, Locator, valid_point
-from normalizer.model import CategoryModel
+from normalizer.model import TextModel
 from normalizer.redact import find_personal_data
 from normalizer.text import DATA, load_slang, tokenize
 from normalizer.wilayah import Wilayah
@@ -97,7 +97,7 @@ class Normalizer:
         self.locator = Locator(wilayah, self.gazetteer, ordinary)
         self.category_threshold = category_threshold
         self.category_names = category_names or {}
-        self.model = CategoryModel.load(data_dir / "category_model.npz") if use_model else None
+        self.model = TextModel.load(data_dir / "category_model.npz") if use_model else None
 
     def words(self, text: str) -> list[str]:
         """The message's words as the classifier sees them (slang expanded, stems, spelling)."""

@@ -1,20 +1,19 @@
-"""The learned category model: which of the city's categories a message is about, with a calibrated
-probability (the conversation asks the citizen when it is low).
+"""A learned text model: which of the city's categories a message is about (`data/category_model.npz`),
+with a calibrated probability (the conversation asks the citizen when it is low).
 
-A linear SVM over TF-IDF features of two kinds, trained by `benchmarks/train_category_model.py` on
-real citizen text (see docs/benchmarks.md): the normaliser's words (unigrams and bigrams, slang
-expanded, stems) and character 3–4-grams of the raw text within word boundaries (scikit-learn's
-`char_wb`, robust to misspellings). Its margins are turned into probabilities by a softmax with a
-temperature fitted on cross-validated margins. The weights ship in `data/category_model.npz`, so
-scoring here is NumPy arithmetic (no scikit-learn at run time).
+A linear SVM over TF-IDF features of two kinds, trained by `benchmarks/train_models.py` on real
+citizen text (see docs/benchmarks.md): the normaliser's words (unigrams and bigrams, slang expanded,
+stems) and character 3–4-grams of the raw text within word boundaries (scikit-learn's `char_wb`,
+robust to misspellings). Its margins are turned into probabilities by a softmax with a temperature
+fitted on cross-validated margins. Scoring here is NumPy arithmetic (no scikit-learn at run time).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ class Prediction:
     probabilities: dict[str, float]
 
 
-class CategoryModel:
+class TextModel:
     def __init__(self, arrays):
         self.classes = [str(c) for c in arrays["classes"]]
         self.intercept = arrays["intercept"].astype(np.float64)
@@ -43,7 +42,7 @@ class CategoryModel:
         self._grams_by_word: dict[str, list[int]] = {}
 
     @classmethod
-    def load(cls, path: Path) -> CategoryModel | None:
+    def load(cls, path: Path) -> TextModel | None:
         if not path.exists():
             return None
         with np.load(path, allow_pickle=False) as arrays:

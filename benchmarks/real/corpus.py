@@ -92,12 +92,16 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def judged() -> list[Judged]:
-    """The messages of labels_type_urgency.jsonl (ids and hashes only there), with their texts."""
+def judged(pattern: str = LABELS.name) -> list[Judged]:
+    """The messages of our label files (ids and hashes only there; labels_type_urgency.jsonl by
+    default, the development set), with their texts."""
     by_id = {row["id"]: row["text"] for row in _rows("surabaya_complaints_2022.jsonl")}
     by_sha = {sha(row["text"]): row["text"] for row in _rows("jabodetabek_flood_tweets_2025.jsonl")}
     found = []
-    for line in LABELS.read_text(encoding="utf-8").splitlines():
+    lines = [line for path in sorted(LABELS.parent.glob(pattern)) for line in path.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        if not line.strip():
+            continue
         label = json.loads(line)
         text = by_id.get(label.get("id")) if label["source"] == "surabaya" else by_sha.get(label.get("sha"))
         if text:

@@ -9,7 +9,7 @@ from scipy.special import softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from normalizer.model import CHAR_NGRAMS, CategoryModel, char_ngrams, export_model, features
+from normalizer.model import CHAR_NGRAMS, TextModel, char_ngrams, export_model, features
 from normalizer.text import DATA
 
 TRAIN = [
@@ -32,7 +32,7 @@ def test_runtime_scoring_matches_scikit_learn(tmp_path):
     matrix = hstack([words.fit_transform([features(t.split()) for t in texts]), chars.fit_transform(texts)]).tocsr()
     classifier = LinearSVC(C=1.0).fit(matrix, labels)
     export_model(tmp_path / "model.npz", words, chars, classifier, temperature=3.0)
-    model = CategoryModel.load(tmp_path / "model.npz")
+    model = TextModel.load(tmp_path / "model.npz")
     for text in ("sampah bau", "lampu gelap sekali", "dahan pohon patah sampah", "kata asing"):
         row = hstack([words.transform([features(text.split())]), chars.transform([text])]).tocsr()
         expected = softmax(classifier.decision_function(row)[0] * 3.0)
@@ -43,7 +43,7 @@ def test_runtime_scoring_matches_scikit_learn(tmp_path):
 
 
 def test_the_shipped_model_knows_the_configured_categories(config):
-    model = CategoryModel.load(DATA / "category_model.npz")
+    model = TextModel.load(DATA / "category_model.npz")
     assert model is not None
     assert set(model.classes) <= {c.code for c in config.categories}
     assert len(model.classes) >= len(config.categories) - 1

@@ -1,12 +1,13 @@
-"""Train the category model on real citizen text, and write normalizer/data/category_model.npz.
+"""Train the normalizer's category model on real citizen text: normalizer/data/category_model.npz.
 
-    .venv/bin/python benchmarks/train_category_model.py
+    .venv/bin/python benchmarks/train_models.py
 
-Trains on the Surabaya complaints of January–August 2022 (topics mapped by
+category_model.npz: the Surabaya complaints of January–August 2022 (topics mapped by
 benchmarks/real/surabaya_topics.yaml), four fifths of the Jabodetabek flood tweets (category banjir)
-and this project's hand-written sets (all but normalizer_blind2, kept unseen). The Surabaya months
-September–December and the last fifth of the tweets stay out: `benchmarks/normalizer_real.py`
-measures on them. Needs ../shared/data/real/ (the texts are read here, never copied).
+and this project's hand-written sets (all but normalizer_blind2, kept unseen).
+The Surabaya months September–December, the last fifth of the tweets and the labelled development set
+(labels_type_urgency.jsonl) stay out: `benchmarks/normalizer_real.py` measures on them. Needs
+../shared/data/real/ (the texts are read here, never copied).
 """
 
 from __future__ import annotations
@@ -32,24 +33,24 @@ from normalizer.model import CHAR_NGRAMS, export_model, features  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_SETS = ["normalizer_devset", "normalizer_holdout", "normalizer_blind", "normalizer_train_a", "normalizer_train_b"]
-OUTPUT = ROOT / "normalizer" / "data" / "category_model.npz"
+DATA = ROOT / "normalizer" / "data"
 C = 0.3
 
 
-def own_sets() -> list[tuple[str, str]]:
+def own_sets(field: str) -> list[tuple[str, str]]:
     found = []
     for name in OWN_SETS:
         for line in (ROOT / "benchmarks" / "data" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             expected = item["expected"]
-            if expected["is_report"] and expected["category"]:
-                found.append((item["text"], expected["category"]))
+            if expected["is_report"] and expected.get(field):
+                found.append((item["text"], expected[field]))
     return found
 
 
-def training_set() -> list[tuple[str, str]]:
+def category_examples() -> list[tuple[str, str]]:
     real = [row for row in corpus.surabaya() + corpus.flood_tweets() if row.split == "train"]
-    return [(row.text, row.category) for row in real] + own_sets()
+    return [(row.text, row.category) for row in real] + own_sets("category")
 
 
 def vectorizers():
@@ -68,7 +69,8 @@ def temperature(word_features, texts, labels) -> float:
     """The softmax temperature that makes cross-validated margins the best-calibrated probabilities."""
     margins, truth = [], []
     for train, held in StratifiedKFold(5, shuffle=True, random_state=7).split(texts, labels):
-        words, chars, model = fit([word_features[i] for i in train], [texts[i] for i in train], [labels[i] for i in train])
+        words, chars, model = fit([word_features[i] for i in train], [texts[i] for i in train],
+                                  [labels[i] for i in train])
         matrix = hstack([words.transform([word_features[i] for i in held]), chars.transform([texts[i] for i in held])])
         margins.append(model.decision_function(matrix.tocsr()))
         truth += [list(model.classes_).index(labels[i]) for i in held]
@@ -80,21 +82,25 @@ def temperature(word_features, texts, labels) -> float:
     return float(minimize_scalar(loss, bounds=(0.1, 50), method="bounded").x)
 
 
-def main() -> int:
-    if not corpus.available():
-        print(f"no real texts at {corpus.REAL}: cannot train")
-        return 1
-    normalizer = build_normalizer(load_config(ROOT / "config.yaml", environ={}), use_model=False)
-    examples = training_set()
+def train(name: str, examples: list[tuple[str, str]], normalizer) -> None:
     texts = [text for text, _ in examples]
     labels = [label for _, label in examples]
     word_features = [features(normalizer.words(text)) for text in texts]
     scale = temperature(word_features, texts, labels)
     words, chars, model = fit(word_features, texts, labels)
-    export_model(OUTPUT, words, chars, model, scale)
-    print(f"{len(examples)} training messages, {len(model.classes_)} categories, "
-          f"{len(words.vocabulary_)} word and {len(chars.vocabulary_)} character features, temperature {scale:.2f}")
-    print(f"wrote {OUTPUT.relative_to(ROOT)} ({OUTPUT.stat().st_size / 1e6:.1f} MB)")
+    output = DATA / f"{name}_model.npz"
+    export_model(output, words, chars, model, scale)
+    print(f"{name}: {len(examples)} training messages, {len(model.classes_)} classes, {len(words.vocabulary_)} word and "
+          f"{len(chars.vocabulary_)} character features, temperature {scale:.2f}; wrote {output.relative_to(ROOT)} "
+          f"({output.stat().st_size / 1e6:.1f} MB)")
+
+
+def main() -> int:
+    if not corpus.available():
+        print(f"no real texts at {corpus.REAL}: cannot train")
+        return 1
+    normalizer = build_normalizer(load_config(ROOT / "config.yaml", environ={}), use_model=False)
+    train("category", category_examples(), normalizer)
     return 0
 
 
