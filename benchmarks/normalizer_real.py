@@ -93,6 +93,7 @@ def flood_places(normalizer) -> dict:
         if row.split == "test" and result.is_report:
             reports += 1
             banjir += result.category == "banjir"
+    kota_said, kota_right = kota_placement(normalizer)
     figures = {"outside_in_jakarta": outside_in / outside, "jakarta_outside": jakarta_out / jakarta,
                "decided": decided / (outside + jakarta), "banjir_share": banjir / max(1, reports)}
     print(f"Flood tweets: {outside} from Bekasi/Bogor/Depok/Tangerang, {jakarta} from Jakarta")
@@ -100,6 +101,8 @@ def flood_places(normalizer) -> dict:
     print(f"  Jakarta placed outside    {figures['jakarta_outside']:.1%} ({jakarta_out}; target ≤ 5 %)")
     print(f"  in or out of Jakarta decided for {figures['decided']:.1%} of them")
     print(f"  test fifth: {figures['banjir_share']:.1%} of those read as reports are filed as banjir")
+    print(f"  tweets labelled with one of Jakarta's five kota: a kota named for {kota_said[0]} of {kota_said[1]}, "
+          f"right for {kota_right} ({kota_right / max(1, kota_said[0]):.1%} precision)")
     return figures
 
 
@@ -125,6 +128,21 @@ def type_and_urgency(normalizer) -> dict:
     print(f"  city matters read as reports {sum(city) / len(city):.1%} of {len(city)}; "
           f"no-city-matter read as reports {sum(chatter) / len(chatter):.1%} of {len(chatter)}")
     return figures
+
+
+def kota_placement(normalizer) -> tuple[tuple[int, int], int]:
+    """On tweets labelled with a Jakarta kota (where they came from): how often the text places one, and
+    how often it is that kota."""
+    said = right = total = 0
+    for row in corpus.flood_tweets():
+        if not (row.place or "").startswith("Jakarta "):
+            continue
+        total += 1
+        kota = normalizer.normalize(row.text).location.kota
+        if kota:
+            said += 1
+            right += kota.removeprefix("Kota Administrasi ").removeprefix("Kota ") == row.place
+    return (said, total), right
 
 
 def main() -> int:
