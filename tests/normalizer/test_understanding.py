@@ -14,6 +14,9 @@ from normalizer.lexicon import Vocabulary, is_indonesian_word
     "kabel PLN putus jatuh ke jalan, masih ada percikan api, motor lewat situ",
     "tanggul kali sunter jebol, air deras masuk ke rumah warga",
     "a man collapsed at the bus stop in front of Sarinah and is not breathing",
+    "anak2 terkunci di dalam mobil di parkiran pasar, panas banget",
+    "gedung ruko roboh di glodok, ada pekerja tertimbun",
+    "tanggul kali pesanggrahan bocor besar, air mulai masuk perumahan",
 ])
 def test_danger_to_life_now_is_an_emergency(normalizer, text):
     result = normalizer.normalize(text)
@@ -80,6 +83,9 @@ def test_a_blocked_drain_without_flooding_is_a_drain_report(normalizer, text):
     "tiap pagi terjebak macet di flyover pesing gara2 lampu merah mati",
     "mohon tukang parkir di depan minimarket diminta meninggalkan lokasi, tolong ditertibkan",
     "mobil pemadam kebakaran tidak bisa masuk gang kami karena portal dikunci",
+    "kemarin ada kecelakaan di sini karena lampu merah mati, tolong diperbaiki",
+    "ambulans puskesmas lama datangnya, kemarin nunggu 1 jam",
+    "terima kasih petugas damkar yang sigap memadamkan kebakaran di gang kami",
 ])
 def test_news_past_events_and_look_alikes_are_not_emergencies(normalizer, text):
     result = normalizer.normalize(text)
