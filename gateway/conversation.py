@@ -69,6 +69,7 @@ class Draft:
     type: str = "pengaduan"
     duplicate_ticket: str | None = None
     duplicates_checked: bool = False
+    likely_categories: list[str] = field(default_factory=list)  # offered first when the bot asks
 
     @property
     def description(self) -> str:
@@ -522,6 +523,7 @@ def _take_category(draft: Draft, result, context: Context) -> None:
     """A specific category the normalizer found ('lainnya' is no answer), and whether it is sure."""
     if result.category and result.category != "lainnya":
         draft.category, draft.category_sure = result.category, _sure(result, context)
+    draft.likely_categories = list(result.likely_categories) or draft.likely_categories
 
 
 def _sure(result, context: Context) -> bool:
@@ -566,6 +568,12 @@ def numbered_categories(config: Config) -> list:
     return categories[:TEXT_CHOICES] + [c for c in categories if c.code == "lainnya"]
 
 
+def _likely_first(categories: list, likely: list[str]) -> list:
+    """The categories the normalizer found likeliest first, so an unsure guess costs one tap."""
+    rank = {code: i for i, code in enumerate(likely)}
+    return sorted(categories, key=lambda c: rank.get(c.code, len(rank)))
+
+
 def _category_answer(text: str, context: Context) -> str | None:
     lowered = text.strip().lower()
     numbered = numbered_categories(context.config)
@@ -586,7 +594,7 @@ def _next_question(state: State, context: Context, outcome: Outcome) -> Outcome:
         return outcome
     if not draft.category or not draft.category_sure:
         state.awaiting = "category"
-        categories = context.config.categories
+        categories = _likely_first(context.config.categories, draft.likely_categories)
         if context.channel_buttons:
             choices = [(c.name.get(language), c.code) for c in categories]
             rows = tuple(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2))

@@ -35,6 +35,7 @@ class NormalizedReport:
     title: str
     missing: list[str]
     evidence: dict[str, list[str]] = field(default_factory=dict)
+    likely_categories: list[str] = field(default_factory=list)  # the model's best three, likeliest first
 
     def as_dict(self) -> dict:
         return {
@@ -53,6 +54,7 @@ class NormalizedReport:
             "title": self.title,
             "missing": self.missing,
             "evidence": self.evidence,
+            "likely_categories": self.likely_categories,
         }
 
 
@@ -155,6 +157,8 @@ class Normalizer:
             description=description,
             title=title,
             missing=self._missing(is_report, category, location, has_photo),
+            likely_categories=sorted(guess.probabilities, key=guess.probabilities.get, reverse=True)[:3]
+            if guess is not None and is_report else [],
             evidence={
                 "category": category.evidence,
                 "type": kind.evidence,

@@ -69,8 +69,22 @@ def test_with_buttons_the_category_is_an_inline_choice_of_codes(config, normaliz
     state, outcomes = talk(context, "tolong dong ini di kel. Klender, parah banget", Turn(choice="jalan"))
     asked = outcomes[0].replies[0]
     assert asked.buttons == () and all(len(row) <= 2 for row in asked.choices)
-    assert [choice for row in asked.choices for choice in row] == [(c.name.id, c.code) for c in config.categories]
+    offered = [choice for row in asked.choices for choice in row]
+    assert sorted(offered) == sorted((c.name.id, c.code) for c in config.categories), "every category, once"
+    likely = normalizer.normalize("tolong dong ini di kel. Klender, parah banget").likely_categories
+    assert [code for _, code in offered[: len(likely)]] == likely, "the likeliest first"
     assert state.draft.category == "jalan" and state.draft.category_sure and state.awaiting == "confidential"
+
+
+def test_an_unsure_guess_offers_its_likeliest_categories_first(config, normalizer):
+    strict = config.model_copy(update={"normalizer": config.normalizer.model_copy(
+        update={"category_confidence_threshold": 0.999})})  # never sure enough: always asks
+    text = "airnya keruh dan bau, udah 3 hari ngalir kecil banget, di kel. Kenari"
+    result = normalizer.normalize(text)
+    state, [outcome] = talk(context_for(strict, normalizer, buttons=True), text)
+    assert state.awaiting == "category"
+    assert [code for _, code in outcome.replies[0].choices[0]] == result.likely_categories[:2]
+    assert result.likely_categories[0] == "air_bersih" and len(set(result.likely_categories)) == 3
 
 
 def test_an_unknown_or_stale_choice_asks_again_and_is_never_text(config, normalizer):
