@@ -11,7 +11,9 @@ Sample inbound form (what the inbox stores):
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
@@ -20,6 +22,9 @@ from twilio.rest import Client
 from bots.base import Capabilities, Incoming, Media, Outgoing, PermanentError, RetryableError
 
 CHANNEL = "sms"
+MEDIA_HOSTS = {"api.twilio.com": "https"}  # where MMS media are fetched from with the account's credentials
+MAX_MEDIA_BYTES = 20 * 1024 * 1024
+MEDIA_SECONDS = 60
 SIGNATURE_HEADER = "X-Twilio-Signature"
 STOPPED = 21610  # the recipient replied STOP: never message them again
 GSM7 = set(
@@ -50,8 +55,11 @@ class SmsAdapter:
         self._from = from_number
         self._status_callback = status_callback
         self.client = Client(account_sid, auth_token)
+        self._media_hosts = dict(MEDIA_HOSTS)  # host → the only scheme it is fetched by
         if api_base:
             self.client.api.base_url = api_base.rstrip("/")
+            base = urlsplit(api_base)
+            self._media_hosts[base.hostname] = base.scheme  # a stand-in's media, in tests
 
     def verify(self, url: str, headers: dict[str, str], form: dict[str, str], body: bytes) -> bool:
         signature = headers.get(SIGNATURE_HEADER, "")
@@ -67,16 +75,31 @@ class SmsAdapter:
         return [Incoming(CHANNEL, form["MessageSid"], form["From"], form.get("Body", ""), media=media, raw=form)]
 
     def fetch_media(self, media: Media) -> tuple[bytes, str]:
-        """MMS media: Twilio's media URL, with the account's credentials (HTTP basic auth)."""
+        """MMS media from Twilio's own media host, with the account's credentials (HTTP basic auth), capped in
+        size and time. Any other URL in a (signed) webhook is refused: the credentials never go elsewhere
+        (and requests drops them on a redirect to another host, such as Twilio's CDN)."""
         import requests
 
+        url = urlsplit(media.provider_id)
+        if url.hostname not in self._media_hosts or url.scheme != self._media_hosts[url.hostname]:
+            raise PermanentError("twilio media: not a Twilio media URL; not fetched")
+        deadline = time.monotonic() + MEDIA_SECONDS
         try:
-            response = requests.get(media.provider_id, auth=(self.client.username, self.client.password), timeout=20)
+            with requests.get(media.provider_id, auth=(self.client.username, self.client.password), timeout=(5, 20),
+                              stream=True) as response:
+                if response.status_code != 200:
+                    raise PermanentError(f"twilio media: HTTP {response.status_code}")
+                data = bytearray()
+                for chunk in response.iter_content(64 * 1024):
+                    data += chunk
+                    if len(data) > MAX_MEDIA_BYTES:
+                        raise PermanentError(f"twilio media: larger than {MAX_MEDIA_BYTES} bytes")
+                    if time.monotonic() > deadline:
+                        raise RetryableError(f"twilio media: slower than {MEDIA_SECONDS} s")
+                content_type = response.headers.get("Content-Type", "")
         except requests.RequestException as error:
-            raise RetryableError(f"twilio media unreachable: {error}") from None
-        if response.status_code != 200:
-            raise PermanentError(f"twilio media: HTTP {response.status_code}")
-        return response.content, (media.content_type or response.headers.get("Content-Type", "")).split(";")[0]
+            raise RetryableError(f"twilio media unreachable: {type(error).__name__}") from None
+        return bytes(data), (media.content_type or content_type).split(";")[0]
 
     def send(self, message: Outgoing) -> str:
         try:

@@ -85,6 +85,11 @@ class TelegramAdapter:
     def parse(self, payload: Any) -> list[Incoming]:
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
             raise ValueError("a Telegram update is a JSON object with an integer update_id")
+        for key in ("message", "edited_message"):
+            part = payload.get(key, {})
+            if key in payload and not (isinstance(part, dict) and isinstance(part.get("chat"), dict)
+                                       and isinstance(part["chat"].get("id"), int)):
+                raise ValueError(f"a Telegram {key} needs a chat with an integer id")
         if "callback_query" in payload:
             return self._pressed(payload)
         if not any(key in payload for key in ("message", "edited_message")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, send_from_directory
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -63,6 +63,11 @@ def create_app(
         app.register_blueprint(blueprint)
     init_console(app, config, environ)
     _register_error_handlers(app, metrics)
+
+    @app.get("/favicon.ico")
+    def _favicon():
+        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+
     return app
 
 

@@ -131,35 +131,126 @@ class Progress:
 
 
 def cmd_chat(config: Config, args: argparse.Namespace) -> int:
-    """Talk to the bot in this terminal, through the same inbox, conversation and outbox."""
+    """Talk to the bot in this terminal, through the same inbox, conversation and outbox: alone, or beside a
+    serving gateway (`make run`), whose worker may well answer first."""
+    from bots.chat import CHANNEL, ChatAdapter
+    from gateway.app import create_app
+
+    wilayah = load_wilayah(config)
+    app = create_app(config, _ready_database(config, wilayah), wilayah, adapters={CHANNEL: ChatAdapter()})
+    return terminal_chat(app.extensions["lapor"], sys.stdin, sys.stdout)
+
+
+def terminal_chat(services, stdin, stdout, session: str | None = None, poll_seconds: float = 0.5) -> int:
+    """Each line goes to the inbox; the bot's messages to this session are read from the outbox and shown once
+    each, in order: the replies, whichever process's worker handled the line (a served gateway's worker "sends"
+    chat replies into nothing), and what comes later on its own (status updates, reminders), shown as it comes.
+
+    After a line the terminal waits until it is handled, helping with the chat channel's share of the work
+    itself (so it also works with no gateway running); it never takes another channel's messages, which a
+    gateway beside it may have the adapters for and this process has not."""
+    import threading
     import uuid
 
     from bots.chat import CHANNEL, ChatAdapter, payload
-    from gateway.app import create_app
     from gateway.worker import Worker
-    from store.inbox import record_inbound
+    from store.inbox import record_inbound, unfinished_from_sender
     from store.reporters import contact_hash
 
-    wilayah = load_wilayah(config)
-    app = create_app(config, _ready_database(config, wilayah), wilayah)
-    db = app.extensions["lapor"].db
-    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: print(f"bot> {out.text}", flush=True))})
-    session = f"terminal-{uuid.uuid4().hex[:8]}"
-    print("Lapor Gateway chat: tell the bot about a problem in Jakarta (Ctrl-D to quit).")
-    interactive = sys.stdin.isatty()
-    while True:
-        if interactive:
-            print("you> ", end="", flush=True)
-        line = sys.stdin.readline()
-        if not line:
-            return 0
-        text = line.strip()
-        if not text:
-            continue
-        message = payload(session, text)
-        record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=contact_hash(CHANNEL, session))
-        while worker.run_once():
-            pass
+    db = services.db
+    session = session or f"terminal-{uuid.uuid4().hex[:8]}"
+    digest = contact_hash(CHANNEL, session)
+    worker = Worker(services, {CHANNEL: ChatAdapter()}, channels=(CHANNEL,))
+    interactive = stdin.isatty()
+    screen = _ChatScreen(db, session, stdout, interactive)
+    stop = threading.Event()
+
+    def watch() -> None:  # what the bot says between lines: status updates, reminders
+        while not stop.wait(poll_seconds):
+            try:
+                screen.show_new()
+            except Exception:  # the database away for a moment: the next round shows it
+                log.debug("reading the chat replies failed", exc_info=True)
+
+    watcher = threading.Thread(target=watch, name="chat-replies", daemon=True)
+    screen.say("Lapor Gateway chat: tell the bot about a problem in Jakarta (Ctrl-D to quit).")
+    watcher.start()
+    try:
+        while True:
+            screen.prompt()
+            line = stdin.readline()
+            screen.prompting = False
+            if not line:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            message = payload(session, text)
+            record_inbound(db, CHANNEL, message["message_id"], message, sender_hash=digest)
+            while unfinished_from_sender(db, CHANNEL, digest):
+                if not worker.run_once():  # another process's worker may hold it: look again shortly
+                    time.sleep(0.05)
+                screen.show_new()
+            while worker.run_once():  # this session's replies marked sent, if no other worker did
+                pass
+            screen.show_new()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    if interactive:
+        screen.say("")
+    return 0
+
+
+class _ChatScreen:
+    """The terminal's side of one chat session: the bot's messages from the outbox, each printed once, in order."""
+
+    def __init__(self, db, session: str, out, interactive: bool):
+        import threading
+
+        self.db, self.session, self.out, self.interactive = db, session, out, interactive
+        self.contact_id: int | None = None
+        self.after = 0  # the last outbox message shown
+        self.prompting = False  # a "you> " prompt is on screen, waiting for a line
+        self._lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def prompt(self) -> None:
+        if self.interactive:
+            with self._lock:
+                self.out.write("you> ")
+                self.out.flush()
+                self.prompting = True
+
+    def show_new(self) -> int:
+        from bots.chat import CHANNEL
+        from store.outbox import messages_for_contact
+        from store.reporters import find_identity
+
+        with self._lock:
+            if self.contact_id is None:
+                identity = find_identity(self.db, CHANNEL, self.session)
+                if identity is None:  # nothing handled yet
+                    return 0
+                self.contact_id = identity.id
+            shown = 0
+            while rows := messages_for_contact(self.db, self.contact_id, after_id=self.after):
+                for row in rows:
+                    if self.prompting:  # a message arriving while the citizen is at the prompt: above it
+                        self.out.write("\r\x1b[K")
+                    self.out.write(f"bot> {row.body}\n")
+                    if self.prompting:
+                        self.out.write("you> ")
+                    self.after = row.id
+                    shown += 1
+            self.out.flush()
+            return shown
 
 
 def cmd_worker(config: Config, args: argparse.Namespace) -> int:

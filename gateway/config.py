@@ -24,13 +24,13 @@ REQUIRED_MESSAGES = frozenset(
     """welcome help not_a_report ask_location ask_location_share location_button ask_category ask_confidential
     offer_duplicate confirm created subscribed emergency emergency_ask_location emergency_ask_location_share
     emergency_ask_details emergency_located emergency_photo_added emergency_detail_added emergency_closed
-    out_of_area cancelled status status_changed status_note status_done rating_thanks rating_refused rating_reminder comment_added
+    out_of_area cancelled status status_changed status_note status_note_added status_duplicate status_done rating_thanks rating_refused rating_reminder comment_added
     case_forwarded case_urgent case_map case_photos case_accept_button case_coordinate_button case_reminder
     case_overdue officer_done officer_not_allowed officer_refused
     status_unknown no_ticket thanks_reply thanks_reply_draft small_talk
     stopped yes_no confidential_yes confidential_no unit_triage colour_red colour_purple colour_blue colour_yellow
     colour_green colour_grey track_title track_status track_unit track_due track_reported track_timeline track_proof
-    track_privacy track_place photo_rejected slow_down reminder expired
+    track_privacy track_place track_not_found photo_rejected slow_down reminder expired
     x_report_created x_emergency_created x_out_of_area""".split()
 )
 
@@ -136,12 +136,19 @@ class CategoryConfig(Strict):
     description: Text
     group: str
     escalate_to: str
+    # The service an emergency of this category goes to at once (its area unit is told too); unset: `escalate_to`.
+    emergency_service: str | None = None
     sla_hours: float = Field(gt=0)
     priority: Literal["normal", "darurat"] = "normal"
     type: Literal["pengaduan", "aspirasi", "permintaan_informasi"] = "pengaduan"
     keywords: Keywords = Keywords()
     negative: list[str] = []  # phrases that look like a keyword but are not this problem
     duplicate_radius_m: float | None = Field(default=None, gt=0)
+
+    @property
+    def emergency_unit(self) -> str:
+        """Where an emergency of this category goes at once: its emergency service, else its coordination service."""
+        return self.emergency_service or self.escalate_to
 
 
 class ConfidentialAttribute(Strict):
@@ -256,6 +263,10 @@ class Config(Strict):
             if category.escalate_to not in unit_codes:
                 raise ValueError(
                     f"categories.{index}.escalate_to: {category.escalate_to!r} is not a service unit"
+                )
+            if category.emergency_service is not None and category.emergency_service not in unit_codes:
+                raise ValueError(
+                    f"categories.{index}.emergency_service: {category.emergency_service!r} is not a service unit"
                 )
         missing_messages = REQUIRED_MESSAGES - set(self.messages)
         if missing_messages:

@@ -90,6 +90,8 @@ def submit_report(
             kecamatan_code=plan.kecamatan_code,
             kota_code=plan.kota_code,
             assigned_unit_code=plan.unit_code,
+            area_unit_code=plan.area_unit_code,
+            handover_note=plan.handover_note,
             outside_jurisdiction=plan.outside_jurisdiction,
             needs_review=plan.needs_review,
             review_reasons=plan.review_reasons,

@@ -1,4 +1,5 @@
-"""Citizens hear of every status change of the reports they follow, on their own channel.
+"""Citizens hear of every status change of the reports they follow, and of every public note the city's
+staff write on them, on their own channel.
 
 A scheduler job reads the status events written since its cursor (whoever wrote them: the console,
 an officer's Telegram buttons, Open311, another process) and queues one short message per event and
@@ -17,11 +18,11 @@ from bots.sms import segments
 from gateway.conversation import State
 from gateway.services import Services
 from store import lifecycle
-from store.conversations import followers_of, load_conversation, save_conversation
+from store.conversations import follow_report, followers_of, load_conversation, save_conversation
 from store.cursors import unread_events
-from store.models import ContactIdentity, StatusEvent
+from store.models import ContactIdentity, Report, StatusEvent
 from store.outbox import queue_outbound
-from store.reports import status_changes, unrated_followers
+from store.reports import citizen_updates, unrated_followers
 from store.types import utcnow
 
 CURSOR = "notifications"
@@ -29,11 +30,11 @@ SMS_SEGMENTS = 2
 
 
 def tell_followers(services: Services, now: datetime | None = None) -> int:
-    """Queue the messages for status changes not yet told; returns how many were queued."""
+    """Queue the messages for status changes and public notes not yet told; returns how many were queued."""
     now = now or utcnow()
     queued = 0
     with services.db.transaction() as session:
-        for event in unread_events(session, CURSOR, status_changes, now):
+        for event in unread_events(session, CURSOR, citizen_updates, now):
             for contact in followers_of(session, event.report_id):
                 if _can_be_told(services, contact):
                     queued += _tell(session, services, event, contact)
@@ -74,12 +75,18 @@ def _can_be_told(services: Services, contact: ContactIdentity) -> bool:
 def _tell(session: Session, services: Services, event: StatusEvent, contact: ContactIdentity) -> int:
     report = event.report
     language = _language(contact)
-    text = status_message(services, event, language, sms=contact.channel == "sms")
+    original = _original(session, event)
+    if original is not None:  # merged: the citizen follows the report that goes on
+        follow_report(session, original.ticket, contact.id)
+        text = services.config.message("status_duplicate", language, ticket=report.ticket, original=original.ticket,
+                                       link=services.config.tracking_link(original))
+    else:
+        text = status_message(services, event, language, sms=contact.channel == "sms")
     queued = queue_outbound(
         session, channel=contact.channel, recipient=contact.address, body=text, contact_id=contact.id,
         report_id=report.id, idempotency_key=f"status:{report.id}:{event.id}:{contact.id}",
     )
-    if queued and event.to_status == lifecycle.SELESAI:
+    if queued and event.to_status == lifecycle.SELESAI and event.from_status != event.to_status:
         _ask_for_rating(session, contact, report.ticket)
     return int(queued)
 
@@ -97,7 +104,8 @@ def status_message(services: Services, event: StatusEvent, language: str, sms: b
         "link": link,
         "proof": f"{config.server.base_url}/media/{proof.public_token}" if proof else link,
     }
-    key = "status_done" if event.to_status == lifecycle.SELESAI else "status_changed"
+    note_only = event.from_status == event.to_status
+    key = "status_note_added" if note_only else "status_done" if event.to_status == lifecycle.SELESAI else "status_changed"
     note = (event.note or "").strip() if event.note_public else ""
     while True:
         told = config.message("status_note", language, note=note) if note else ""
@@ -105,6 +113,14 @@ def status_message(services: Services, event: StatusEvent, language: str, sms: b
         if not sms or segments(text) <= SMS_SEGMENTS or not note:
             return text
         note = note[: len(note) - 13].rstrip() + "..." if len(note) > 13 else ""  # "…" would make it UCS-2
+
+
+def _original(session: Session, event: StatusEvent):
+    """The report a duplicate was merged into (for the event that merged it)."""
+    report = event.report
+    if event.to_status != lifecycle.DUPLIKAT or event.from_status == event.to_status or report.duplicate_of_id is None:
+        return None
+    return session.get(Report, report.duplicate_of_id)
 
 
 def _proof(report):

@@ -68,9 +68,26 @@ def _report(ticket: str):
         report = get_report(services().db, ticket)
     except NotFound:
         abort(404, "no such report")
-    if not hmac.compare_digest(request.values.get("k", ""), report.public_token):
+    if not hmac.compare_digest(request.values.get("k", "").encode(), report.public_token.encode()):
         abort(404, "no such report")
     return report
+
+
+@blueprint.errorhandler(404)
+def _not_found(_error):
+    """The tracking page's own answer, in the citizen's language: never the API's JSON."""
+    language = _language()
+    text = services().config.message
+    return render_template("track_missing.html", language=language, title=text("track_title", language),
+                           message=text("track_not_found", language)), 404, HEADERS
+
+
+def details_after_title(description: str, title: str) -> str:
+    """What the description says beyond its title (the title is its first sentence): shown once, not twice."""
+    stem = title.rstrip("…")
+    if stem and description.startswith(stem):
+        return description[len(stem) :].strip(" .,;:!?\n") if not title.endswith("…") else description
+    return description
 
 
 def _language() -> str:
@@ -117,6 +134,7 @@ def _page(report, language: str) -> dict:
         language=language,
         text=text,
         report=report,
+        details=details_after_title(report.description or "", report.title or ""),
         category=category.name.get(language) if category else report.category,
         status_label=status.label.get(language),
         status_colour=COLOURS.get(status.colour, "#616161"),

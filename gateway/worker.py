@@ -63,9 +63,12 @@ LOCATION_NOTE = "Lokasi dari pelapor: {place}"
 
 
 class Worker:
-    def __init__(self, services: Services, adapters: dict[str, Adapter]):
+    def __init__(self, services: Services, adapters: dict[str, Adapter], channels: tuple[str, ...] | None = None):
         self.services = services
         self.adapters = adapters
+        # Claim only these channels' rows (`run.py chat`: the chat channel's, never what a gateway beside it
+        # has the adapters for); None: every channel.
+        self.channels = channels
         self._pool: ThreadPoolExecutor | None = None  # sends to several recipients at once, made on first need
         self._pool_lock = threading.Lock()
 
@@ -79,7 +82,7 @@ class Worker:
         """Claim a batch and apply it in one transaction, each message inside a savepoint of its own:
         a failing message is rolled back alone and given back, the others commit together."""
         db = self.services.db
-        claimed = claim_inbound(db, limit=limit or self.services.config.server.inbox_batch)
+        claimed = claim_inbound(db, limit=limit or self.services.config.server.inbox_batch, channels=self.channels)
         if not claimed:
             return 0
         try:
@@ -273,13 +276,14 @@ class Worker:
         latitude, longitude = (location.lat, location.lon) if location.precision in POINT_PRECISIONS else (None, None)
         plan = plan_dispatch(
             services.config, services.normalizer.locator.wilayah, category=report.category, now=utcnow(),
-            latitude=latitude, longitude=longitude, priority=report.priority,
+            latitude=latitude, longitude=longitude, priority=report.priority, keep_priority=True,
             named_place=NamedPlace(location.in_jakarta, location.kelurahan_code, location.kecamatan_code, location.kota_code),
         )
         address = redact.redact(addition.place, names) if addition.place else location.address
         place = Relocation(
             latitude, longitude, location.precision, address, plan.kelurahan_code, plan.kecamatan_code, plan.kota_code,
-            plan.unit_code, plan.outside_jurisdiction, plan.needs_review, plan.review_reasons,
+            plan.unit_code, plan.outside_jurisdiction, plan.needs_review, plan.review_reasons, plan.area_unit_code,
+            plan.handover_note,
         )
         return relocate_report(session, report.ticket, place, CITIZEN, LOCATION_NOTE.format(place=address or "?"))
 
@@ -311,7 +315,7 @@ class Worker:
     def dispatch_outbox(self, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> int:
         """Send what is due, recipients in parallel, each recipient's messages in order; each
         recipient's outcomes are recorded as soon as its messages are done (well within the lease)."""
-        claimed = claim_due_outbound(self.services.db, limit=limit, lease=lease)
+        claimed = claim_due_outbound(self.services.db, limit=limit, lease=lease, channels=self.channels)
         if not claimed:
             return 0
         by_recipient: dict[tuple[str, str], list[OutboundMessage]] = {}

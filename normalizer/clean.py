@@ -42,7 +42,8 @@ def clean_description(text: str, slang: dict[str, str], known_names: tuple[str, 
     text = GREETING.sub("", text)
     text = SIGN_OFF.sub("", text)
     text = redact(text, known_names)
-    text = re.sub(r"\b\w+\b", lambda m: _expand(m.group(0), slang), text)
+    # Slang is expanded ('dpn' → 'depan'); an abbreviation written with its dot ('Jl.', 'kel.') stays as written.
+    text = re.sub(r"\b\w+\b(?!\.)", lambda m: _expand(m.group(0), slang), text)
     text = SPACES.sub(" ", text)
     text = re.sub(r"\s*\n\s*", "\n", text).strip(" \n,.;:-")
     return text[:1].upper() + text[1:] if text else ""
@@ -65,11 +66,24 @@ def _keep_case(original: str, replacement: str) -> str:
     return replacement
 
 
+# A dot after these ends no sentence: "di Jl. Kebon Sirih", "kel. Cikini", "no. 5".
+ABBREVIATIONS = frozenset("""jl jln gg kel kec kab no nmr rt rw kav blk blok dr drs st sd smp sma smk pt cv bpk bp ibu bu
+    pak hj h ir prof dll dsb tsb yth mt km sdr sdri""".split())
+SENTENCE_END = re.compile(r"(\w*)([.!?]+)(?=\s|$)")
+
+
+def first_sentence(text: str) -> str:
+    for end in SENTENCE_END.finditer(text):
+        word = end.group(1).lower()
+        if end.group(2) == "." and (word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
+            continue
+        return text[: end.start(2)]
+    return text
+
+
 def make_title(description: str, fallback: str) -> str:
     """The first sentence, cut at a word boundary."""
-    first = description.strip().split("\n", 1)[0]
-    for stop in (". ", "! ", "? ", "!", "?"):
-        first = first.split(stop, 1)[0]
+    first = first_sentence(description.strip().split("\n", 1)[0])
     first = first.strip(" .,;:")
     if not first:
         return fallback

@@ -136,7 +136,7 @@ def address_phrase(text: str, ordinary_words: frozenset[str] | set[str] = frozen
         name = street.group(1).strip()
         first = name.split()[0].lower().strip(".") if name else ""
         if name and (name[0].isupper() or name[0].isdigit() or first not in ordinary_words):
-            phrases.append(street.group(0).strip(" ,.;"))
+            phrases.append(street.group(0).strip(" ,.;") + _lowercase_rest(text, street.end(), ordinary_words))
             break
     if not phrases:
         for landmark in LANDMARK_PHRASE.finditer(text):
@@ -147,6 +147,25 @@ def address_phrase(text: str, ordinary_words: frozenset[str] | set[str] = frozen
     if rt_match:
         phrases.append(rt_match.group(0).strip())
     return ", ".join(phrases)[:200] or None
+
+
+NEXT_WORD = re.compile(r"[ \t]+([a-z][\w'-]*)")
+
+
+def _lowercase_rest(text: str, position: int, ordinary_words) -> str:
+    """A street name typed in lower case goes on past its first word ('jalan kebon sirih'), up to an
+    ordinary word, punctuation or three more words."""
+    rest = ""
+    for _ in range(3):
+        found = NEXT_WORD.match(text, position)
+        if not found or found.group(1) in ordinary_words or found.group(1) in NOT_NAME_PARTS:
+            break
+        rest += " " + found.group(1)
+        position = found.end()
+    return rest
+
+
+NOT_NAME_PARTS = frozenset("kel kelurahan kec kecamatan rt rw no nomor dekat depan samping sebelah belakang di dan yg".split())
 
 
 # Inside and outside Jakarta both named: one side must weigh this much more than the other (see _weight),

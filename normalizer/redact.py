@@ -13,6 +13,9 @@ EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)  # s
 NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
 # Indonesian mobile and landline numbers: +62 / 62 / 0 prefix, digits with optional separators.
 PHONE = re.compile(r"(?<![\w+])(?:\+?62|0)[\s.-]?\d{2,4}(?:[\s.-]?\d{2,5}){1,3}(?!\d)")
+PHONE_MIN_DIGITS = 9  # the shortest Indonesian number with its area code (021 555123); shorter runs are not phones
+# Ticket numbers (JKT-2612-00042) and dates are digits too, and never personal data.
+NOT_PHONES = re.compile(r"\b[A-Z]{2,5}-\d{4}-\d{4,6}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b")
 
 # A writer introducing themselves: "saya Budi", "nama saya Siti Rahayu", "my name is …".
 SELF_INTRODUCTION = re.compile(
@@ -39,8 +42,9 @@ class PersonalData:
 
 def find_personal_data(text: str, known_names: tuple[str, ...] = ()) -> list[PersonalData]:
     found: list[PersonalData] = []
-    for kind, pattern in (("email", EMAIL), ("nik", NIK), ("phone", PHONE)):
+    for kind, pattern in (("email", EMAIL), ("nik", NIK)):
         found.extend(PersonalData(kind, match.group(0)) for match in pattern.finditer(text))
+    found.extend(PersonalData("phone", match.group(0)) for match in phone_numbers(text))
     names = list(known_names) + introduced_names(text)
     for name in dict.fromkeys(n.strip() for n in names if n):
         if len(name) >= 3 and re.search(_word(name), text, re.IGNORECASE):
@@ -73,10 +77,21 @@ def redact(text: str, known_names: tuple[str, ...] = ()) -> str:
     known_names = tuple(known_names) + tuple(introduced_names(text))
     text = EMAIL.sub(PLACEHOLDERS["email"], text)
     text = NIK.sub(PLACEHOLDERS["nik"], text)
-    text = PHONE.sub(PLACEHOLDERS["phone"], text)
+    for match in reversed(phone_numbers(text)):
+        text = text[: match.start()] + PLACEHOLDERS["phone"] + text[match.end() :]
     for name in sorted((n.strip() for n in known_names if n and len(n.strip()) >= 3), key=len, reverse=True):
         text = re.sub(_word(name), PLACEHOLDERS["name"], text, flags=re.IGNORECASE)
     return text
+
+
+def phone_numbers(text: str) -> list[re.Match]:
+    """Phone numbers in the text: long enough to be one, and not inside a ticket number or a date."""
+    kept = [span for match in NOT_PHONES.finditer(text) for span in [match.span()]]
+    return [
+        match for match in PHONE.finditer(text)
+        if sum(c.isdigit() for c in match.group(0)) >= PHONE_MIN_DIGITS
+        and not any(start <= match.start() < end for start, end in kept)
+    ]
 
 
 def _word(phrase: str) -> str:

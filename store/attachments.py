@@ -37,16 +37,7 @@ def save_attachment(
     session: Session | None = None,
 ) -> Attachment:
     """Store an image; refuse anything too large or not the image it claims to be."""
-    content_type = content_type.split(";")[0].strip().lower()
-    if not data:
-        raise AttachmentError("the file is empty")
-    if len(data) > max_bytes:
-        raise AttachmentError(f"the file is {len(data)} bytes; the limit is {max_bytes}")
-    signatures = _SIGNATURES.get(content_type)
-    if signatures is None:
-        raise AttachmentError(f"{content_type or 'this type'} is not accepted; send a JPEG, PNG, GIF or WebP photo")
-    if not data.startswith(signatures) or (content_type == "image/webp" and data[8:12] != b"WEBP"):
-        raise AttachmentError(f"the file is not a valid {content_type} image")
+    content_type = check_image(data, content_type, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     key = f"{digest[:2]}/{digest}"
     path = db.attachments_dir / key
@@ -74,6 +65,22 @@ def save_attachment(
         if written and session is None and not _referenced(db, digest):
             path.unlink(missing_ok=True)
         raise
+
+
+def check_image(data: bytes, content_type: str, max_bytes: int) -> str:
+    """The checks `save_attachment` makes, alone (a channel refuses a bad photo before queueing it): the
+    normalised content type, or AttachmentError saying what is wrong."""
+    content_type = content_type.split(";")[0].strip().lower()
+    if not data:
+        raise AttachmentError("the file is empty")
+    if len(data) > max_bytes:
+        raise AttachmentError(f"the file is {len(data)} bytes; the limit is {max_bytes}")
+    signatures = _SIGNATURES.get(content_type)
+    if signatures is None:
+        raise AttachmentError(f"{content_type or 'this type'} is not accepted; send a JPEG, PNG, GIF or WebP photo")
+    if not data.startswith(signatures) or (content_type == "image/webp" and data[8:12] != b"WEBP"):
+        raise AttachmentError(f"the file is not a valid {content_type} image")
+    return content_type
 
 
 def attach_to_report(session: Session, attachment_ids: list[int], report_id: int) -> None:

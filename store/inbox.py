@@ -42,8 +42,10 @@ def record_inbound_in(session: Session, channel: str, provider_message_id: str, 
     return stored
 
 
-def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60)) -> list[InboundMessage]:
-    """Claim up to `limit` messages: each the oldest unfinished one of its sender."""
+def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60),
+                  channels: tuple[str, ...] | None = None) -> list[InboundMessage]:
+    """Claim up to `limit` messages: each the oldest unfinished one of its sender; only those of `channels`
+    when given (a worker with some adapters only, e.g. `run.py chat` beside a serving gateway)."""
     now = utcnow()
     earlier = aliased(InboundMessage)
     claimable = or_(
@@ -55,14 +57,34 @@ def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(se
         earlier.id < InboundMessage.id,
         earlier.status.in_(("pending", "processing")),
     )
-    statement = (
-        select(InboundMessage)
-        .where(claimable, ~waits_for_earlier)
-        .order_by(InboundMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=InboundMessage)
-    )
+    statement = select(InboundMessage).where(claimable, ~waits_for_earlier)
+    if channels is not None:
+        statement = statement.where(InboundMessage.channel.in_(channels))
+    statement = statement.order_by(InboundMessage.id).limit(limit).with_for_update(skip_locked=True, of=InboundMessage)
     return claim_rows(db, statement, "processing", now + lease)
+
+
+def unfinished_from_sender(db: Database, channel: str, sender_hash: str) -> int:
+    """How many of a sender's messages wait to be handled (pending, or claimed by a worker right now)."""
+    with db.transaction() as session:
+        return session.scalar(
+            select(func.count()).select_from(InboundMessage).where(
+                InboundMessage.channel == channel, InboundMessage.sender_hash == sender_hash,
+                InboundMessage.status.in_(("pending", "processing")),
+            )
+        ) or 0
+
+
+def messages_from_sender(db: Database, channel: str, sender_hash: str, limit: int = 200) -> list[InboundMessage]:
+    """A sender's newest `limit` messages as stored, oldest first (the web chat's history after a reload)."""
+    with db.transaction() as session:
+        newest = list(session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.channel == channel, InboundMessage.sender_hash == sender_hash)
+            .order_by(InboundMessage.id.desc())
+            .limit(limit)
+        ))
+        return newest[::-1]
 
 
 def newest_provider_number(db: Database, channel: str) -> int | None:

@@ -52,9 +52,11 @@ def queue_outbound(
     return session.execute(_QUEUE[session.get_bind().dialect.name], values).scalar_one_or_none() is not None
 
 
-def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> list[OutboundMessage]:
-    """Claim due messages; rows another worker holds are skipped, not waited for. A citizen's messages go
-    one at a time, in order: none is claimed while an earlier one to the same contact is unsent."""
+def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60),
+                       channels: tuple[str, ...] | None = None) -> list[OutboundMessage]:
+    """Claim due messages (only those of `channels` when given); rows another worker holds are skipped, not
+    waited for. A citizen's messages go one at a time, in order: none is claimed while an earlier one to the
+    same contact is unsent."""
     now = utcnow()
     due = or_(
         and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
@@ -65,12 +67,11 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
         earlier.contact_id == OutboundMessage.contact_id, earlier.id < OutboundMessage.id,
         earlier.status.in_(("pending", "sending")),
     )
+    statement = select(OutboundMessage).where(due, ~waits_for_earlier)
+    if channels is not None:
+        statement = statement.where(OutboundMessage.channel.in_(channels))
     statement = (
-        select(OutboundMessage)
-        .where(due, ~waits_for_earlier)
-        .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        statement.order_by(OutboundMessage.next_attempt_at, OutboundMessage.id).limit(limit).with_for_update(skip_locked=True)
     )
     return claim_rows(db, statement, "sending", now + lease)
 
@@ -136,7 +137,8 @@ def _apply_failure(session: Session, result: SendResult) -> OutboundMessage:
 
 
 def messages_for_contact(db: Database, contact_id: int, after_id: int = 0, limit: int = 50) -> list[OutboundMessage]:
-    """What was queued for one contact after a given message, oldest first (the web chat polls this)."""
+    """What was queued for one contact after a given message, oldest first, whatever its sending status: the
+    chat channel's replies are read from here (the /chat page and `run.py chat` poll it), not pushed."""
     with db.transaction() as session:
         return list(session.scalars(
             select(OutboundMessage)

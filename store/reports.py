@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from store import lifecycle
+from store.audit import add_audit_entry
 from store.db import Database, unit_of_work
 from store.models import (
     Attachment,
@@ -80,16 +81,24 @@ class NewReport:
     normalizer_confidence: float | None = None
     normalizer_evidence: dict[str, Any] | None = None
     note: str | None = None
+    # An emergency assigned to its service: the area unit handed the case first (None: not located yet), and the
+    # internal note of the hand-over to the service.
+    area_unit_code: str | None = None
+    handover_note: str | None = None
 
 
 def create_report(
     target: Database | Session, new: NewReport, *, ticket_prefix: str, timezone: ZoneInfo, actor: Actor = SYSTEM
 ) -> Report:
     """Write the report, its reporter (encrypted) and its first event, all or nothing
-    (in the caller's transaction when given a session)."""
+    (in the caller's transaction when given a session). With a `handover_note` (an emergency goes to its service),
+    the first event hands it to its area unit (or nobody, when it has none yet) and a second, internal one with the
+    note to the assigned unit: each unit is forwarded its case (gateway/cases.py)."""
     with unit_of_work(target) as session:
         now = utcnow()
         unit = _unit_by_code(session, new.assigned_unit_code)
+        handover = new.handover_note is not None and new.area_unit_code != new.assigned_unit_code
+        area = _unit_by_code(session, new.area_unit_code) if handover else None
         reporter_id = None
         if new.reporter_contacts:
             reporter_id = find_or_add_reporter(session, list(new.reporter_contacts)).id
@@ -126,7 +135,9 @@ def create_report(
         )
         session.add(report)
         session.flush()
-        session.add(_event(report, None, lifecycle.MENUNGGU, unit, actor, new.note, True, now))
+        session.add(_event(report, None, lifecycle.MENUNGGU, area if handover else unit, actor, new.note, True, now))
+        if handover:
+            session.add(_event(report, lifecycle.MENUNGGU, lifecycle.MENUNGGU, unit, SYSTEM, new.handover_note, False, now))
         session.flush()
         return session.scalar(_with_history(select(Report)).where(Report.id == report.id))
 
@@ -212,13 +223,16 @@ class Relocation:
     outside_jurisdiction: bool = False
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
+    area_unit_code: str | None = None  # an emergency: its area unit, handed the case too (see create_report)
+    handover_note: str | None = None
 
 
 def relocate_report(target: Database | Session, ticket: str, place: Relocation, actor: Actor, note: str) -> Report:
     """Give an open report the place its reporter sent later and re-dispatch it there, status unchanged;
     the history keeps the move with an internal note, as for a reassignment."""
     with unit_of_work(target) as session:
-        report, unit, now = _redispatched(session, ticket, place.assigned_unit_code, actor, note)
+        report, unit, now = _redispatched(session, ticket, place.assigned_unit_code, actor, note, place.area_unit_code,
+                                          place.handover_note)
         report.latitude, report.longitude = place.latitude, place.longitude
         report.location_precision, report.address_text = place.location_precision, place.address_text
         report.kelurahan_code, report.kecamatan_code, report.kota_code = place.kelurahan_code, place.kecamatan_code, place.kota_code
@@ -324,6 +338,18 @@ def status_changes(session: Session, after_event_id: int, late_since: datetime, 
     return _events_past(session, changed, after_event_id, late_since, limit)
 
 
+OFFICIAL_ROLES = ("officer", "triage", "verifier", "admin")
+
+
+def citizen_updates(session: Session, after_event_id: int, late_since: datetime, limit: int = 200) -> list[StatusEvent]:
+    """What followers are told: status changes, and public notes the city's staff wrote without changing the
+    status (as `status_changes`, events since `late_since` come again)."""
+    changed = and_(StatusEvent.from_status.is_not(None), StatusEvent.from_status != StatusEvent.to_status)
+    public_note = and_(StatusEvent.from_status == StatusEvent.to_status, StatusEvent.note_public.is_(True),
+                       StatusEvent.note.is_not(None), StatusEvent.actor_role.in_(OFFICIAL_ROLES))
+    return _events_past(session, (or_(changed, public_note),), after_event_id, late_since, limit)
+
+
 def rate_report(
     target: Database | Session, ticket: str, score: int, comment: str | None = None, reporter_id: int | None = None
 ) -> Rating:
@@ -423,13 +449,21 @@ def _with_history(statement):
     )
 
 
-def _redispatched(session: Session, ticket: str, unit_code: str | None, actor: Actor, note: str):
-    """Lock an open report and write the internal event of its move to `unit_code` (status unchanged)."""
+def _redispatched(session: Session, ticket: str, unit_code: str | None, actor: Actor, note: str,
+                  area_unit_code: str | None = None, handover_note: str | None = None):
+    """Lock an open report and write the internal event of its move to `unit_code` (status unchanged). An
+    emergency's area unit (`area_unit_code`), when it holds neither the report nor the emergency, is handed it
+    first: it hears of the change too, and the emergency service after it."""
     report = _locked(session, ticket)
     if report.status in lifecycle.CLOSED_STATUSES:
         raise lifecycle.TransitionError(f"a {report.status} report cannot be re-dispatched")
     unit = _unit_by_code(session, unit_code)
+    current = report.assigned_unit.code if report.assigned_unit is not None else None
     now = utcnow()
+    if area_unit_code is not None and area_unit_code not in (unit_code, current):
+        session.add(_event(report, report.status, report.status, _unit_by_code(session, area_unit_code), actor, note,
+                           False, now))
+        note = handover_note or note
     session.add(_event(report, report.status, report.status, unit, actor, note, False, now))
     return report, unit, now
 
@@ -463,19 +497,66 @@ class Recategorization:
     sla_due_at: datetime
     assigned_unit_code: str | None
     needs_review: bool
+    area_unit_code: str | None = None  # an emergency: its area unit, handed the case too (see create_report)
+    handover_note: str | None = None
 
 
 def recategorize_report(target: Database | Session, ticket: str, change: Recategorization, actor: Actor, note: str) -> Report:
     """Correct an open report's category and re-dispatch it (unit, priority, SLA), status unchanged; the history
     keeps the change with an internal note. All in one transaction."""
     with unit_of_work(target) as session:
-        report, unit, now = _redispatched(session, ticket, change.assigned_unit_code, actor, note)
+        report, unit, now = _redispatched(session, ticket, change.assigned_unit_code, actor, note, change.area_unit_code,
+                                          change.handover_note)
         report.category, report.type, report.priority = change.category, change.type, change.priority
         report.sla_due_at, report.needs_review = change.sla_due_at, change.needs_review
         report.assigned_unit = unit
         report.updated_at = now
         session.flush()
         return get_report(session, ticket)
+
+
+PRIORITIES = ("normal", "darurat")
+
+
+@dataclass(frozen=True)
+class Reprioritization:
+    """A report's priority set by hand and what dispatch decides from it: its due time and unit (decided by the
+    caller, as for NewReport)."""
+
+    priority: str
+    sla_due_at: datetime
+    assigned_unit_code: str | None
+    area_unit_code: str | None = None  # raised to an emergency: its area unit, handed the case too
+    handover_note: str | None = None
+
+
+def reprioritize_report(target: Database | Session, ticket: str, change: Reprioritization, actor: Actor, note: str,
+                        reason: str) -> Report:
+    """Raise or lower an open report's priority, with its due time and unit, status unchanged: the history keeps
+    an internal note, the audit log the change with its reason and the values before and after. One transaction."""
+    if change.priority not in PRIORITIES:
+        raise ValueError(f"unknown priority {change.priority!r}; priorities are {', '.join(PRIORITIES)}")
+    if not reason.strip():
+        raise lifecycle.TransitionError("changing the priority needs a reason")
+    with unit_of_work(target) as session:
+        report = _locked(session, ticket)
+        if report.priority == change.priority:
+            raise lifecycle.TransitionError(f"the report is already {change.priority}")
+        before = _priority_facts(report.priority, report.sla_due_at, report.assigned_unit)
+        report, unit, now = _redispatched(session, ticket, change.assigned_unit_code, actor, note, change.area_unit_code,
+                                          change.handover_note)
+        report.priority, report.sla_due_at = change.priority, change.sla_due_at
+        report.assigned_unit = unit
+        report.updated_at = now
+        add_audit_entry(session, actor_role=actor.role, actor_id=actor.id, action="priority_changed", target_type="report",
+                        target_id=ticket, reason=reason.strip(),
+                        detail={"before": before, "after": _priority_facts(change.priority, change.sla_due_at, unit)})
+        session.flush()
+        return get_report(session, ticket)
+
+
+def _priority_facts(priority: str, due: datetime, unit: Unit | None) -> dict[str, Any]:
+    return {"priority": priority, "sla_due_at": due.isoformat(), "unit": unit.code if unit is not None else None}
 
 
 def add_note(target: Database | Session, ticket: str, note: str, actor: Actor, public: bool) -> Report:

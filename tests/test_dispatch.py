@@ -3,10 +3,20 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 from shapely.geometry import Point, Polygon
 from shapely.ops import unary_union
 
-from gateway.dispatch import NO_LOCATION, ON_BORDER, OUTSIDE_JAKARTA, escalation_unit, plan_dispatch
+from gateway.config import Config
+from gateway.dispatch import (
+    NO_LOCATION,
+    ON_BORDER,
+    OUTSIDE_JAKARTA,
+    NamedPlace,
+    emergency_unit,
+    escalation_unit,
+    plan_dispatch,
+)
 from tests.helpers import BEKASI, BLOK_M, BUNDARAN_HI, DEPOK, HALTE_HARMONI, MONAS, TANGERANG
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
@@ -98,3 +108,42 @@ def test_every_category_escalates_to_a_configured_service(config):
     assert escalation_unit(config, "ketertiban") == "SATPOL-PP"
     with pytest.raises(ValueError, match="unknown category"):
         escalation_unit(config, "ufo")
+
+
+def test_an_emergency_goes_at_once_to_its_categorys_emergency_service_and_names_its_kelurahan(wilayah, config):
+    fire = plan_dispatch(config, wilayah, category="kebakaran", now=NOW, latitude=MONAS[0], longitude=MONAS[1])
+    assert (fire.unit_code, fire.area_unit_code, fire.kelurahan_code) == ("DINAS-GULKARMAT", "31.71.01.1001", "31.71.01.1001")
+    assert fire.to_emergency_service and fire.handover_note == (
+        "Darurat: langsung diteruskan ke Dinas Penanggulangan Kebakaran dan Penyelamatan")
+    flood = plan_dispatch(config, wilayah, category="banjir", now=NOW, latitude=BLOK_M[0], longitude=BLOK_M[1],
+                          priority="darurat")
+    assert (flood.unit_code, wilayah.areas[flood.area_unit_code].name) == ("BPBD", "Melawai")
+    assert emergency_unit(config, "banjir") == "BPBD" and escalation_unit(config, "banjir") == "DINAS-SDA"
+    unlocated = plan_dispatch(config, wilayah, category="kebakaran", now=NOW)
+    assert (unlocated.unit_code, unlocated.area_unit_code) == ("DINAS-GULKARMAT", None) and unlocated.needs_review
+    kecamatan_only = plan_dispatch(config, wilayah, category="kebakaran", now=NOW,
+                                   named_place=NamedPlace(True, None, "31.71.01", "31.71"))
+    assert (kecamatan_only.unit_code, kecamatan_only.area_unit_code) == ("DINAS-GULKARMAT", "31.71.01")
+    outside = plan_dispatch(config, wilayah, category="kebakaran", now=NOW, latitude=BEKASI[0], longitude=BEKASI[1])
+    assert outside.unit_code is None and outside.outside_jurisdiction and not outside.to_emergency_service
+    road = plan_dispatch(config, wilayah, category="jalan", now=NOW, latitude=MONAS[0], longitude=MONAS[1])
+    assert (road.unit_code, road.area_unit_code, road.to_emergency_service) == ("31.71.01.1001", None, False)
+
+
+def test_a_priority_decided_already_is_kept_even_in_an_emergency_category(wilayah, config):
+    lowered = plan_dispatch(config, wilayah, category="kebakaran", now=NOW, latitude=MONAS[0], longitude=MONAS[1],
+                            priority="normal", keep_priority=True)
+    assert lowered.priority == "normal" and lowered.unit_code == "31.71.01.1001" and not lowered.to_emergency_service
+    assert lowered.sla_due_at == NOW + timedelta(hours=config.category("kebakaran").sla_hours)
+
+
+def test_every_category_has_a_configured_emergency_service_and_an_unknown_one_is_refused(config):
+    services = {unit.code for unit in config.service_units}
+    assert {emergency_unit(config, c.code) for c in config.categories} <= services
+    assert emergency_unit(config, "kebakaran") == "DINAS-GULKARMAT"
+    document = config.model_dump(mode="json")
+    document["categories"][0]["emergency_service"] = "DINAS-UFO"
+    with pytest.raises(ValidationError, match="categories.0.emergency_service: 'DINAS-UFO' is not a service unit"):
+        Config.model_validate(document)
+    del document["categories"][0]["emergency_service"]
+    assert Config.model_validate(document).category("jalan").emergency_unit == "DINAS-BINA-MARGA", "unset: escalate_to"

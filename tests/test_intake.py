@@ -84,3 +84,34 @@ def test_likely_duplicates_come_from_recent_open_reports_nearby(units_db, config
         units_db, config, category="jalan", lat=MONAS[0], lon=MONAS[1], description="x", now=utcnow() + timedelta(days=31)
     )
     assert later == [], "older than the window"
+
+
+def test_a_fire_goes_at_once_to_the_fire_service_and_its_kelurahan_is_sent_the_case_too(units_db, config, wilayah, normalizer):
+    from sqlalchemy import select
+
+    from gateway.app import create_app
+    from gateway.cases import forward_cases
+    from store.models import OutboundMessage
+    from store.units import update_unit_contacts
+
+    update_unit_contacts(units_db, "DINAS-GULKARMAT", telegram_chats=["-1001110001"], emails=[])
+    update_unit_contacts(units_db, "31.71.01.1001", telegram_chats=["-1001110002"], emails=[])  # Kelurahan Gambir
+    services = create_app(config, units_db, wilayah, environ={"LAPOR_SECRET_KEY": "k"}, normalizer=normalizer,
+                          adapters={"telegram": object()}).extensions["lapor"]
+    forward_cases(services)  # what came before is not news
+    fire = new_report(units_db, config, wilayah, category="kebakaran", where=MONAS,
+                      description="Kebakaran rumah dekat Monas, api besar")
+    assert fire.priority == "darurat" and fire.assigned_unit.code == "DINAS-GULKARMAT"
+    assert fire.kelurahan_code == "31.71.01.1001", "it stays in its kelurahan for filters, maps and statistics"
+    kelurahan_event, service_event = fire.events
+    assert (kelurahan_event.from_status, kelurahan_event.unit.code) == (None, "31.71.01.1001")
+    assert (service_event.to_status, service_event.unit.code, service_event.actor_role) == ("menunggu", "DINAS-GULKARMAT", "system")
+    assert service_event.note.startswith("Darurat: langsung diteruskan ke Dinas Penanggulangan") and not service_event.note_public
+    assert forward_cases(services) == 2
+    with units_db.transaction() as session:
+        sent = {m.recipient: m.body for m in session.scalars(select(OutboundMessage).where(OutboundMessage.report_id == fire.id))}
+    assert set(sent) == {"-1001110001", "-1001110002"}, "the fire service and the kelurahan, at once"
+    assert all(body.startswith(f"KASUS {fire.ticket} (DARURAT)") for body in sent.values())
+
+    road = new_report(units_db, config, wilayah, category="jalan", where=MONAS)
+    assert road.assigned_unit.code == "31.71.01.1001" and len(road.events) == 1, "not an emergency: its kelurahan only"

@@ -12,12 +12,13 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
 
+from gateway.config import CategoryConfig
 from gateway.console import blueprint
 from gateway.console.access import actor, load_case, may_open
 from gateway.console.auth import require
 from gateway.console.case import allowed_actions
 from gateway.console.i18n import labels, language, t
-from gateway.dispatch import ON_BORDER, NamedPlace, plan_dispatch
+from gateway.dispatch import ON_BORDER, DispatchPlan, NamedPlace, plan_dispatch
 from gateway.services import services
 from gateway.workflow import escalate
 from store import lifecycle
@@ -25,15 +26,18 @@ from store.attachments import AttachmentError, save_attachment
 from store.models import Report
 from store.outbox import queue_outbound
 from store.reports import (
+    PRIORITIES,
     NotFound,
     Recategorization,
     Relocation,
+    Reprioritization,
     add_note,
     contacts_to_reply,
     get_report,
     reassign_report,
     recategorize_report,
     relocate_report,
+    reprioritize_report,
     transition_report,
 )
 from store.types import utcnow
@@ -96,7 +100,7 @@ FIXERS = ("triage", "admin")
 @action("category", *FIXERS)
 def fix_category(report: Report, form: ImmutableMultiDict) -> str:
     """A corrected category re-dispatches the report: its priority and SLA (from when it was made), and its
-    unit when it was with the old category's service."""
+    unit when it was with the old category's service (see `_unit_after`)."""
     app = services()
     config = app.config
     new, old = config.category(form.get("category", "")), config.category(report.category)
@@ -108,16 +112,10 @@ def fix_category(report: Report, form: ImmutableMultiDict) -> str:
     priority = ("darurat" if urgent else "normal") if old and old.priority == "darurat" else report.priority
     plan = plan_dispatch(config, app.wilayah, category=new.code, now=report.created_at, latitude=report.latitude,
                          longitude=report.longitude, priority=priority, named_place=_named_place(report))
-    unit = report.assigned_unit
-    if unit is not None and old is not None and unit.code == old.escalate_to:
-        unit_code = new.escalate_to  # coordinated with the old category's service: the new one's takes over
-    elif unit is not None and unit.kind == "service":
-        unit_code = unit.code
-    else:
-        unit_code = plan.unit_code or (unit.code if unit else None)
     change = Recategorization(
-        category=new.code, type=new.type, priority=plan.priority, sla_due_at=plan.sla_due_at, assigned_unit_code=unit_code,
-        needs_review=bool(set(report.review_reasons or []) - {ON_BORDER}),
+        category=new.code, type=new.type, priority=plan.priority, sla_due_at=plan.sla_due_at,
+        assigned_unit_code=_unit_after(report, old, new, plan), needs_review=bool(set(report.review_reasons or []) - {ON_BORDER}),
+        **_handover(plan),
     )
     note = _stored("case_note_category", old=old.name.id if old else report.category, new=new.name.id)
     recategorize_report(app.db, report.ticket, change, actor(current_user.record), note)
@@ -138,16 +136,43 @@ def fix_location(report: Report, form: ImmutableMultiDict) -> str:
         latitude = longitude = None
         named, precision = NamedPlace(True, area.code, area.kecamatan_code, area.kota_code), "kelurahan"
     plan = plan_dispatch(app.config, app.wilayah, category=report.category, now=utcnow(), latitude=latitude,
-                         longitude=longitude, priority=report.priority, named_place=named)
+                         longitude=longitude, priority=report.priority, keep_priority=True, named_place=named)
     place = Relocation(
         latitude, longitude, precision if not plan.outside_jurisdiction else "none", report.address_text,
         plan.kelurahan_code, plan.kecamatan_code, plan.kota_code, plan.unit_code, plan.outside_jurisdiction,
-        plan.needs_review, plan.review_reasons,
+        plan.needs_review, plan.review_reasons, **_handover(plan),
     )
     kelurahan = app.wilayah.areas.get(plan.kelurahan_code or "")
     where = kelurahan.name if kelurahan else _stored("case_outside_jakarta")
     relocate_report(app.db, report.ticket, place, actor(current_user.record), _stored("case_note_location", place=where))
     return "case_done_location"
+
+
+@action("priority", *FIXERS)
+def change_priority(report: Report, form: ImmutableMultiDict) -> str:
+    """Raise a missed emergency or lower a false one, with a reason (history and audit log). Raised: due
+    `lifecycle.emergency_sla_minutes` from now (the city knows it is one only now) and handed at once to the
+    category's emergency service, its area unit told too. Lowered: the category's SLA from when the report was
+    made, and back to its area unit when it was with the emergency service only for being one."""
+    app = services()
+    config, priority = app.config, form.get("priority", "")
+    if priority not in PRIORITIES:
+        raise BadInput("case_err_priority")
+    if priority == report.priority:
+        raise BadInput("case_err_same_priority")
+    reason = _text(form, "reason")
+    category = config.category(report.category)
+    if category is None:
+        raise BadInput("case_err_category")
+    raised = priority == "darurat"
+    plan = plan_dispatch(config, app.wilayah, category=report.category, now=utcnow() if raised else report.created_at,
+                         latitude=report.latitude, longitude=report.longitude, priority=priority, keep_priority=True,
+                         named_place=_named_place(report))
+    change = Reprioritization(priority, plan.sla_due_at, _unit_after(report, category, category, plan), **_handover(plan))
+    note = _stored("case_note_priority", old=_stored(f"case_priority_{report.priority}"),
+                   new=_stored(f"case_priority_{priority}"), reason=reason)
+    reprioritize_report(app.db, report.ticket, change, actor(current_user.record), note, reason)
+    return "case_done_priority"
 
 
 @action("merge", *FIXERS)
@@ -298,6 +323,28 @@ def _coordinate(value: str | None, low: float, high: float) -> float | None:
     if number is not None and not (low <= number <= high):  # also refuses nan
         raise BadInput("case_err_location")
     return number
+
+
+def _unit_after(report: Report, old: CategoryConfig | None, new: CategoryConfig, plan: DispatchPlan) -> str | None:
+    """Who has the report after its category or priority changed (`plan`: dispatch under the new ones)."""
+    unit = report.assigned_unit
+    if plan.to_emergency_service or unit is None:
+        return plan.unit_code  # an emergency goes to its service at once; a report with nobody, where dispatch says
+    if (old is not None and report.priority == "darurat" and report.status == lifecycle.MENUNGGU
+            and unit.code == old.emergency_unit):
+        return plan.unit_code  # with the service only for being an emergency, not taken up yet: back to its area
+    if old is not None and unit.code == old.escalate_to:
+        return new.escalate_to  # coordinated with the old category's service: the new one's takes over
+    if unit.kind == "service":
+        return unit.code
+    return plan.unit_code or unit.code
+
+
+def _handover(plan: DispatchPlan) -> dict:
+    """An emergency's area unit and the hand-over's note, for the store's re-dispatching functions."""
+    if not plan.to_emergency_service:
+        return {}
+    return {"area_unit_code": plan.area_unit_code, "handover_note": plan.handover_note}
 
 
 def _named_place(report: Report) -> NamedPlace:

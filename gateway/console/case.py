@@ -27,7 +27,7 @@ from store.reports import duplicates_around, messages_about, reporter_name
 from store.types import utcnow
 
 ROLES = ("triage", "officer", "verifier", "admin")
-FIXERS = frozenset({"triage", "admin"})  # fix category and location, merge, reject, reply to the citizen
+FIXERS = frozenset({"triage", "admin"})  # fix category, location and priority, merge, reject, reply to the citizen
 TRACKING_KEY = re.compile(r"([?&]k=)[\w-]+")  # the citizen's tracking key in a link: not for the console
 WORKABLE = frozenset({lifecycle.MENUNGGU, lifecycle.KOORDINASI, lifecycle.DISPOSISI, lifecycle.DITANGANI})
 
@@ -40,7 +40,7 @@ def allowed_actions(role: str, report: Report, coordination_unit: str | None) ->
     if role in FIXERS:
         actions |= {"reply"}
         if is_open:
-            actions |= {"category", "location", "redispatch"}
+            actions |= {"category", "location", "priority", "redispatch"}
         actions |= {name for name, target in (("merge", lifecycle.DUPLIKAT), ("reject", lifecycle.DITOLAK)) if target in moves}
     if role == "officer":
         if is_open:
@@ -103,6 +103,9 @@ def case_page(ticket: str):
         kelurahan=app.wilayah.of_level("kelurahan"),
         kecamatan={a.code: a.name for a in app.wilayah.of_level("kecamatan")},
         service_units=config.service_units,
+        emergency_unit=_unit_name(category.emergency_unit) if category else None,
+        emergency_minutes=config.lifecycle.emergency_sla_minutes,
+        category_hours=f"{category.sla_hours:g}" if category else "?",
         reply_key=secrets.token_urlsafe(16),
         area_url=(f"/console/cases/{report.ticket}/area.json" if report.kelurahan_code else ""),
         can_reveal=current_user.role == "admin" and report.confidential and report.reporter_id is not None,
@@ -147,7 +150,13 @@ def _timeline(report: Report) -> list[Entry]:
               delivery=message.status)
         for message in messages_about(services().db, report.id)
     ]
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+    order = sorted(enumerate(entries), key=lambda pair: (pair[1].at, pair[0]), reverse=True)  # written together: latest first
+    return [entry for _, entry in order]
+
+
+def _unit_name(code: str) -> str:
+    service = services().config.service_unit(code)
+    return service.name if service else code
 
 
 def _event_entry(event: StatusEvent, clean) -> Entry:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
@@ -21,6 +22,7 @@ from store.types import utcnow
 
 EXPORT_LIMIT = 20_000  # rows per download (the page says so)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def filtered_where(args):
@@ -42,12 +44,14 @@ def _day(text: str | None, tz) -> datetime | None:
 
 
 def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
+    """A CSV cell a spreadsheet will not run as a formula; numbers stay numbers (-6.20989 is no formula)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
     text = str(value)
+    if isinstance(value, (int, float)) or NUMBER.fullmatch(text):
+        return text
     return "'" + text if text.startswith(FORMULA_START) else text
 
 

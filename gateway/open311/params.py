@@ -117,7 +117,10 @@ def _text(form: MultiDict, key: str, limit: int, strip: bool = True) -> str | No
 
 
 def _list(args: MultiDict, key: str) -> list[str]:
-    return [part.strip() for value in args.getlist(key) for part in value.split(",") if part.strip()]
+    values = args.getlist(key)
+    if any("\x00" in value for value in values):
+        raise bad(f"{key} contains a NUL character")
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def _coordinates(form: MultiDict) -> tuple[float | None, float | None]:
@@ -141,9 +144,11 @@ def _number(key: str, raw: str, bound: float) -> float:
 
 
 def _date(args: MultiDict, key: str, config: Config) -> datetime | None:
+    if key not in args:
+        return None
     raw = args.get(key, "").strip()
     if not raw:
-        return None
+        raise bad(f"{key} is empty: give a W3C datetime such as 2026-11-24T08:00:00+07:00, or leave it out")
     try:
         if len(raw) == 10:  # a date alone: midnight in the city
             return datetime.combine(datetime.fromisoformat(raw).date(), time(), config.city.tz)

@@ -88,9 +88,12 @@ def place_name(report: Report, wilayah: Wilayah) -> str | None:
 
 
 def status_notes(report: Report, config: Config, language: str) -> str:
-    """The city's status label, with the latest public note an officer wrote."""
+    """The city's status label, with the latest public note written since the report reached that status
+    (a closed request never shows a note from an earlier state)."""
     label = config.statuses[report.status].label.get(language)
-    public_notes = [event.note for event in report.events if event.note_public and event.note]
+    since = max((i for i, event in enumerate(report.events)
+                 if event.to_status == report.status and event.from_status != event.to_status), default=0)
+    public_notes = [event.note for event in report.events[since:] if event.note_public and event.note]
     return f"{label}: {public_notes[-1]}" if public_notes else label
 
 

@@ -9,17 +9,22 @@ from importlib import resources
 import yaml
 from flask import Blueprint, Response, jsonify, request
 
+from gateway.duplicates import likely_duplicates
 from gateway.intake import submit_report
 from gateway.open311.formats import Open311Error, render, render_error
 from gateway.open311.params import parse_query, parse_submission
 from gateway.open311.records import request_record, service_definition, service_record
 from gateway.services import services
-from store.reports import Actor, NotFound, find_reports, get_report
+from store import lifecycle
+from store.reports import Actor, NotFound, find_reports, get_report, transition_report
+from store.types import utcnow
 
 blueprint = Blueprint("open311", __name__, url_prefix="/open311")
 FORMAT = "<any(json, xml):fmt>"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-24T00:00:00+07:00"
+SAME_REPORT = 0.8  # duplicate score (closeness and words) at which a new request is the same report
+DUPLICATE_LINKER = Actor("system", "open311:duplicates")
 
 
 def _language() -> str:
@@ -41,7 +46,7 @@ def _api_key_actor() -> Actor:
     key = request.form.get("api_key", "")
     if not key:
         raise Open311Error(403, "api_key is required to submit a request")
-    if not any(hmac.compare_digest(key, known) for known in services().open311_api_keys):
+    if not any(hmac.compare_digest(key.encode(), known.encode()) for known in services().open311_api_keys):
         raise Open311Error(403, "api_key is not valid")
     return Actor("system", "open311:" + hashlib.sha256(key.encode()).hexdigest()[:8])
 
@@ -90,12 +95,40 @@ def create_request(fmt: str):
     actor = _api_key_actor()
     app_services = services()
     submission = parse_submission(request.form, app_services.config, actor)
+    if _outside_the_city(submission):
+        raise Open311Error(400, "the location is outside the city: this service takes requests inside DKI Jakarta only")
     report = submit_report(
         app_services.db, app_services.config, app_services.normalizer, submission, app_services.geocoder
     )
+    _link_if_duplicate(report)
     notice = app_services.config.open311.service_notice.get(_language())
     record = {"service_request_id": report.ticket, "service_notice": notice, "account_id": None}
     return render([record], fmt, "service_requests", "request")
+
+
+def _outside_the_city(submission) -> bool:
+    """A point outside every kelurahan, or an address the gazetteer places outside Jakarta."""
+    app_services = services()
+    if submission.latitude is not None and submission.longitude is not None:
+        return app_services.wilayah.locate(submission.latitude, submission.longitude).kelurahan is None
+    if submission.address_text:
+        return app_services.normalizer.locate_text(submission.address_text).in_jakarta is False
+    return False
+
+
+def _link_if_duplicate(report) -> None:
+    """The same problem already reported at the same place (same category, nearly the same point and words):
+    the new request is linked to it as a duplicate, as the chat does when a citizen confirms one."""
+    if report.latitude is None:
+        return
+    app_services = services()
+    with app_services.db.transaction() as session:  # one transaction: SQLite writers queue once, not twice
+        found = likely_duplicates(session, app_services.config, category=report.category, lat=report.latitude,
+                                  lon=report.longitude, description=report.description, now=utcnow(),
+                                  exclude_ticket=report.ticket)
+        if found and found[0].score >= SAME_REPORT:
+            transition_report(session, report.ticket, lifecycle.DUPLIKAT, DUPLICATE_LINKER,
+                              note=f"Duplikat dari {found[0].ticket}", duplicate_of_ticket=found[0].ticket)
 
 
 @blueprint.get("/v2/requests." + FORMAT)

@@ -122,7 +122,7 @@ def test_every_reply_fits_two_sms_segments(config):
         "link": f"https://lapor.jakarta.go.id/t/JKT-2611-00042?k={'x' * 32}", "number": "112", "colour": "kuning",
         "due": "27-11-2026 08:00", "place": "Kota Tangerang Selatan, Banten", "category": "Jaringan Listrik dan Penerangan Jalan",
         "confidential": "Identitas dirahasiakan", "reason": "the file is 12000000 bytes; the limit is 10485760",
-        "note": "", "proof": f"https://lapor.jakarta.go.id/media/{'x' * 43}", "score": 5,
+        "note": "", "proof": f"https://lapor.jakarta.go.id/media/{'x' * 43}", "score": 5, "original": "JKT-2611-00041",
         "choices": ", ".join(f"{i}={_short(c.name.id)}" for i, c in enumerate(numbered_categories(config), 1)),
     }
     for key in config.messages:

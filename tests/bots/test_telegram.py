@@ -344,10 +344,11 @@ def test_an_emergency_then_its_location_and_a_photo_all_go_to_one_report(tg, tel
     with units_db.transaction() as session:
         report = session.scalar(select(Report))
         ticket = report.ticket
-        assert report.priority == "darurat" and report.assigned_unit is None
+        assert report.priority == "darurat" and report.assigned_unit.code == "DINAS-GULKARMAT", "the fire service at once"
     post(client, update(chat_id=112, location=MONAS))
     drain(worker)
-    assert telegram_api.sent()[-1]["text"].startswith(f"Lokasi laporan {ticket}: Kel. Gambir. Diteruskan ke Kelurahan Gambir.")
+    assert telegram_api.sent()[-1]["text"].startswith(
+        f"Lokasi laporan {ticket}: Kel. Gambir. Diteruskan ke Dinas Penanggulangan Kebakaran dan Penyelamatan.")
     telegram_api.files["FIRE-1"] = JPEG
     photo = update(chat_id=112)
     photo["message"]["photo"] = [{"file_id": "FIRE-1", "file_unique_id": "f1", "width": 800, "height": 600}]
@@ -357,6 +358,6 @@ def test_an_emergency_then_its_location_and_a_photo_all_go_to_one_report(tg, tel
     with units_db.transaction() as session:
         [report] = session.scalars(select(Report)).all()
         assert report.ticket == ticket and (report.latitude, report.longitude) == MONAS
-        assert report.assigned_unit.name == "Kelurahan Gambir"
+        assert report.assigned_unit.code == "DINAS-GULKARMAT" and report.kelurahan_code == "31.71.01.1001"
         [attachment] = session.scalars(select(Attachment)).all()
         assert attachment.report_id == report.id

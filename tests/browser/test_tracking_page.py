@@ -86,3 +86,25 @@ def test_an_unfinished_report_offers_no_rating(browser, console_site):
                                headers={"Origin": console_site.base})
     assert answer.status == 409 and _ratings(console_site.db) == []
     page.close()
+
+
+def test_a_wrong_key_gets_the_tracking_pages_own_not_found_in_the_citizens_language(browser, console_site):
+    report = console_site.report(description="Lampu jalan mati di Jl. Kebon Sirih no. 10. Sudah seminggu gelap")
+    page = browser.new_page(locale="id-ID")
+    requested = []
+    page.on("response", lambda response: requested.append((response.url, response.status)))
+    response = page.goto(f"{console_site.base}/t/{report.ticket}?k=salah-kunci")
+    assert response.status == 404 and response.headers["content-type"].startswith("text/html")
+    assert "Laporan tidak ditemukan" in page.inner_text("#not-found") and "{" not in page.inner_text("body")
+    console_site.shot(page, "tracking-not-found")
+    page.goto(f"{console_site.base}/t/JKT-0000-00000?k=x&lang=en")
+    assert "Report not found" in page.inner_text("#not-found")
+    page.goto(f"{console_site.base}/t/{report.ticket}?k={report.public_token}")
+    body = page.inner_text("main")
+    assert body.count("Lampu jalan mati di Jl. Kebon Sirih no. 10") == 1, "the title is not repeated by the description"
+    assert "Sudah seminggu gelap" in body and "Jalan." not in body
+    console_site.shot(page, "tracking-title-once")
+    assert all(status < 400 for url, status in requested if url.endswith("/favicon.ico")), requested
+    icon = page.request.get(f"{console_site.base}/favicon.ico")
+    assert icon.status == 200 and icon.body()[:4] == b"\x00\x00\x01\x00", "a real .ico"
+    page.close()

@@ -204,3 +204,82 @@ def test_an_officer_who_redispatches_away_lands_on_the_inbox(console, units_db, 
     response = act(logged_in(console, "officer"), report.ticket, "redispatch", unit="31.71.01.1005", reason="Lokasi di Kebon Kelapa")
     assert response.status_code == 303 and response.headers["Location"].endswith("/console/inbox")
     assert get_report(units_db, report.ticket).assigned_unit.code == "31.71.01.1005"
+
+
+def test_triage_lowers_a_false_emergency_with_a_reason_and_it_goes_back_to_its_kelurahan(console, units_db, config, wilayah):
+    from store.audit import search_audit
+
+    fire = make(units_db, config, wilayah, category="kebakaran", where=MONAS, description="Kebakaran dekat Monas")
+    assert (fire.priority, fire.assigned_unit.code) == ("darurat", "DINAS-GULKARMAT")
+    client = logged_in(console, "triage")
+    page = client.get(f"/console/cases/{fire.ticket}").get_data(as_text=True)
+    assert 'data-action="priority"' in page and 'name="priority" value="normal"' in page and "Turunkan ke Biasa" in page
+    events = count(units_db, StatusEvent)
+    assert act(client, fire.ticket, "priority", priority="normal", reason="").status_code == 303
+    assert act(client, fire.ticket, "priority", priority="tinggi", reason="x").status_code == 303
+    assert act(client, fire.ticket, "priority", priority="darurat", reason="x").status_code == 303
+    assert get_report(units_db, fire.ticket).priority == "darurat" and count(units_db, StatusEvent) == events, "all refused"
+    assert "prioritasnya sudah itu" in client.get(f"/console/cases/{fire.ticket}").get_data(as_text=True)
+
+    response = act(client, fire.ticket, "priority", priority="normal", reason="Hanya pembakaran sampah, sudah padam")
+    assert response.status_code == 303
+    lowered = get_report(units_db, fire.ticket)
+    assert (lowered.priority, lowered.assigned_unit.code, lowered.status) == ("normal", "31.71.01.1001", "menunggu")
+    hours = config.category("kebakaran").sla_hours
+    assert abs((lowered.sla_due_at - lowered.created_at).total_seconds() - hours * 3600) < 2, "the category's SLA, from the report"
+    last = lowered.events[-1]
+    assert last.note == "Prioritas diubah: Darurat → Biasa. Alasan: Hanya pembakaran sampah, sudah padam"
+    assert not last.note_public and last.actor_id == "console:triage" and last.unit.code == "31.71.01.1001"
+    [entry] = search_audit(units_db, action="priority_changed")
+    assert (entry.actor_id, entry.target_id, entry.reason) == ("console:triage", fire.ticket, "Hanya pembakaran sampah, sudah padam")
+    assert entry.detail["before"]["unit"] == "DINAS-GULKARMAT" and entry.detail["after"]["unit"] == "31.71.01.1001"
+    assert "Prioritas diubah; tenggat dan unit disesuaikan." in client.get(f"/console/cases/{fire.ticket}").get_data(as_text=True)
+    assert "Raise to Emergency" in client.get(f"/console/cases/{fire.ticket}?lang=en").get_data(as_text=True)
+
+
+def test_admin_raises_a_missed_emergency_and_the_services_officers_have_it_in_their_inbox(console, units_db, config, wilayah):
+    from datetime import timedelta
+
+    from store.types import utcnow
+
+    create_user(units_db, username="damkar", password=PASSWORD, role="officer", unit_code="DINAS-GULKARMAT")
+    tree = make(units_db, config, wilayah, category="pohon", where=MONAS, description="Pohon besar miring di dekat Monas")
+    assert (tree.priority, tree.assigned_unit.code) == ("normal", "31.71.01.1001")
+    damkar = logged_in(console, "damkar")
+    assert tree.ticket not in damkar.get("/console/inbox").get_data(as_text=True)
+    before = count(units_db, StatusEvent)
+    assert act(logged_in(console, "admin"), tree.ticket, "priority", priority="darurat",
+               reason="Pohon tumbang menimpa pengendara, ada korban").status_code == 303
+    raised = get_report(units_db, tree.ticket)
+    assert (raised.priority, raised.assigned_unit.code) == ("darurat", "DINAS-GULKARMAT")
+    assert abs((raised.sla_due_at - (utcnow() + timedelta(minutes=15))).total_seconds()) < 30, "15 minutes from now"
+    assert count(units_db, StatusEvent) == before + 1, "the kelurahan has it already: one hand-over, to the service"
+    assert raised.events[-1].note.startswith("Prioritas diubah: Biasa → Darurat")
+    inbox = damkar.get("/console/inbox").get_data(as_text=True)
+    assert tree.ticket in inbox
+    assert damkar.get(f"/console/cases/{tree.ticket}").status_code == 200
+    assert logged_in(console, "officer").get(f"/console/cases/{tree.ticket}").status_code == 404, "now the service's case"
+
+
+def test_only_triage_and_admin_change_a_priority_and_never_without_the_csrf_token(console, units_db, config, wilayah):
+    report = make(units_db, config, wilayah)
+    for who in ("officer", "verifier"):
+        client = logged_in(console, who)
+        assert 'data-action="priority"' not in client.get(f"/console/cases/{report.ticket}").get_data(as_text=True)
+        assert act(client, report.ticket, "priority", priority="darurat", reason="x").status_code == 403
+    triage = logged_in(console, "triage")
+    assert triage.post(f"/console/cases/{report.ticket}/priority",
+                       data={"priority": "darurat", "reason": "tanpa token"}).status_code == 400
+    assert get_report(units_db, report.ticket).priority == "normal"
+    bring_to(units_db, config, report.ticket, lifecycle.DITOLAK)
+    assert 'data-action="priority"' not in triage.get(f"/console/cases/{report.ticket}").get_data(as_text=True)
+    act(triage, report.ticket, "priority", priority="darurat", reason="terlambat")
+    assert get_report(units_db, report.ticket).priority == "normal", "a closed report keeps its priority"
+
+
+def test_an_emergency_reported_at_once_is_in_its_services_inbox(console, units_db, config, wilayah):
+    create_user(units_db, username="bpbd", password=PASSWORD, role="officer", unit_code="BPBD")
+    flood = make(units_db, config, wilayah, category="banjir", where=MONAS,
+                 description="Banjir setinggi dada, warga terjebak di atap, tolong evakuasi")
+    assert (flood.priority, flood.assigned_unit.code) == ("darurat", "BPBD")
+    assert flood.ticket in logged_in(console, "bpbd").get("/console/inbox").get_data(as_text=True)

@@ -85,3 +85,12 @@ def test_only_admins_change_categories(own_config, units_db, wilayah, normalizer
     response = client.post("/console/admin/categories/jalan", data={"sla_hours": "5", "escalate_to": "DINAS-SDA",
                                                                     "csrf_token": token})
     assert response.status_code == 403 and count(units_db, CategorySetting) == 0
+
+
+def test_the_categories_page_shows_where_each_categorys_emergencies_go(own_config, units_db, wilayah, normalizer):
+    client, _ = _logged_in(_app(own_config, units_db, wilayah, normalizer), "admin", "admin")
+    html = client.get("/console/admin/categories").get_data(as_text=True)
+    flood = html[html.index('data-code="banjir"'):]
+    assert "Darurat langsung ke: Badan Penanggulangan Bencana Daerah" in flood[:flood.index("</tr>")]
+    fire = html[html.index('data-code="kebakaran"'):]
+    assert "Darurat langsung ke: Dinas Penanggulangan Kebakaran dan Penyelamatan" in fire[:fire.index("</tr>")]

@@ -226,8 +226,8 @@ ONLY_FOR = {
 # Case actions (POST) and the roles they are for (issue 6 "Who uses it"); any other role: 403.
 ACTION_ROLES = {
     "category": {"triage", "admin"}, "location": {"triage", "admin"}, "merge": {"triage", "admin"},
-    "reply": {"triage", "admin"}, "accept": {"officer"}, "coordinate": {"officer"}, "proof": {"officer"},
-    "verify": {"verifier"}, "sendback": {"verifier"},
+    "reply": {"triage", "admin"}, "priority": {"triage", "admin"}, "accept": {"officer"}, "coordinate": {"officer"},
+    "proof": {"officer"}, "verify": {"verifier"}, "sendback": {"verifier"},
 }
 OFFICER_ACTIONS = {"accept", "coordinate", "redispatch", "note", "proof"}
 ROLE_OF = {who: "officer" if who.endswith("officer") else who for who in CONSOLE_USERS}
@@ -340,7 +340,8 @@ def _plausible_form(ticket: str, token: str | None) -> dict:
             "category": "banjir", "text": "balasan uji", "reply_key": "k" * 24, "unit": KEBON_KELAPA,
             "latitude": "-6.1701", "longitude": "106.8301", "kelurahan": KEBON_KELAPA, "duplicate_of": ticket,
             "username": "penyusup", "password": "kata-sandi-penyusup-1", "role": "admin", "display_name": "Penyusup",
-            "active": "0", "language": "en", "contacts": "{}", "score": "5"}
+            "active": "0", "language": "en", "contacts": "{}", "score": "5",
+            "priority": "darurat"}
     if token is not None:
         form["csrf_token"] = token
     return form

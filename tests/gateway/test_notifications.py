@@ -163,3 +163,35 @@ def test_an_sms_reporter_is_told_and_rates_by_sms(sms, twilio, units_db, config)
     assert twilio.messages[-1]["Body"].startswith("Terima kasih! Nilai 5")
     with units_db.transaction() as session:
         assert session.scalar(select(Rating.score)) == 5
+
+
+def test_a_public_note_alone_reaches_the_citizen_and_an_internal_one_does_not(chat, config):
+    services, worker, said = chat
+    tell_followers(services)
+    db, report = report_by(services, worker)
+    from store.reports import add_note
+    add_note(db, report.ticket, "Petugas sudah survei, pengangkutan dijadwalkan Kamis", OFFICER, public=True)
+    add_note(db, report.ticket, "Koordinasi internal dengan LH", OFFICER, public=False)
+    assert tell_followers(services) == 1 and tell_followers(services) == 0, "the public note, once"
+    drain(worker)
+    told = said[-1][1]
+    assert report.ticket in told and "dijadwalkan Kamis" in told and "internal" not in told
+    assert config.statuses[report.status].label.get("id") in told and "/t/" in told
+
+
+def test_a_merged_report_names_the_original_the_citizen_now_follows(chat, config):
+    services, worker, said = chat
+    tell_followers(services)
+    db, first = report_by(services, worker, "warga-1")
+    from tests.helpers import MONAS, TRIAGE, new_report
+    original = new_report(db, config, services.wilayah, where=MONAS, category="sampah", description="Sampah di Monas")
+    move(db, config, first.ticket, lifecycle.DUPLIKAT, actor=TRIAGE, original_ticket=original.ticket)
+    assert tell_followers(services) == 1
+    drain(worker)
+    told = said[-1][1]
+    assert first.ticket in told and original.ticket in told and f"/t/{original.ticket}?k=" in told
+    assert "Target" not in told and "Due" not in told, "a merged report has no deadline of its own"
+    move(db, config, original.ticket, lifecycle.DITANGANI, actor=OFFICER)
+    assert tell_followers(services) == 1, "the citizen hears of the original from now on"
+    drain(worker)
+    assert original.ticket in said[-1][1]

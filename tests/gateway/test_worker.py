@@ -124,6 +124,9 @@ def test_an_emergency_is_created_at_once_with_112(units_db, worker, phone, confi
         assert report.priority == "darurat" and report.category == "kebakaran"
 
 
+FIRE_SERVICE = "Dinas Penanggulangan Kebakaran dan Penyelamatan"  # a fire goes to it at once, its kelurahan told too
+
+
 def test_after_an_emergency_the_place_and_details_go_to_the_same_report(units_db, worker, phone, config):
     say(units_db, worker, "KEBAKARAN! rumah terbakar, ada orang terjebak, tolong!", session="caller")
     emergency, asked = phone.said[-2:]
@@ -132,26 +135,29 @@ def test_after_an_emergency_the_place_and_details_go_to_the_same_report(units_db
     with units_db.transaction() as session:
         report = session.scalar(select(Report))
         ticket = report.ticket
-        assert (report.priority, report.assigned_unit, report.latitude) == ("darurat", None, None)
-        assert report.needs_review, "no place yet: triage"
+        assert (report.priority, report.assigned_unit.code, report.latitude) == ("darurat", "DINAS-GULKARMAT", None)
+        assert report.needs_review, "no place yet: triage too"
     say(units_db, worker, "", session="caller", lat=MONAS[0], lon=MONAS[1])
-    assert phone.said[-1].startswith(f"Lokasi laporan {ticket}: Kel. Gambir. Diteruskan ke Kelurahan Gambir.")
+    assert phone.said[-1].startswith(f"Lokasi laporan {ticket}: Kel. Gambir. Diteruskan ke {FIRE_SERVICE}.")
     say(units_db, worker, "nama saya Budi Santoso, hp 081234567890, apinya menjalar ke rumah sebelah", session="caller")
     assert phone.said[-1] == config.message("emergency_detail_added", "id", ticket=ticket)
     with units_db.transaction() as session:
         [report] = session.scalars(select(Report)).all()
         assert (report.latitude, report.longitude) == MONAS and report.location_precision == "point"
-        assert report.assigned_unit.name == "Kelurahan Gambir" and report.kelurahan_code == "31.71.01.1001"
+        assert report.assigned_unit.name == FIRE_SERVICE and report.kelurahan_code == "31.71.01.1001"
         assert not report.needs_review and report.status == "menunggu" and report.priority == "darurat"
         assert "menjalar ke rumah sebelah" in report.description
         assert "Budi" not in report.description and "081234567890" not in report.description, "redacted as intake does"
         assert "081234567890" in report.original_text, "the citizen's own words, encrypted"
         notes = [event.note for event in report.events if not event.note_public]
-        assert notes == ["Lokasi dari pelapor: Kel. Gambir", "Keterangan tambahan dari pelapor"]
+        handed = f"Darurat: langsung diteruskan ke {FIRE_SERVICE}"
+        assert notes == [handed, "Lokasi dari pelapor: Kel. Gambir", handed, "Keterangan tambahan dari pelapor"]
+        assert [event.unit.code if event.unit else None for event in report.events[:4]] == [
+            None, "DINAS-GULKARMAT", "31.71.01.1001", "DINAS-GULKARMAT"], "the kelurahan is handed the case once located"
     say(units_db, worker, "selesai", session="caller")
     assert phone.said[-1] == config.message("emergency_closed", "id", ticket=ticket)
     say(units_db, worker, "status", session="caller")
-    assert phone.said[-1].startswith(f"{ticket}: Menunggu (merah). Ditangani Kelurahan Gambir.")
+    assert phone.said[-1].startswith(f"{ticket}: Menunggu (merah). Ditangani {FIRE_SERVICE}.")
     assert count(units_db, Report) == 1
 
 

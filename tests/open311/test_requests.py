@@ -130,12 +130,43 @@ def test_old_reports_are_outside_the_default_window(post, client, units_db):
     assert len(as_json(client.get(f"/open311/v2/requests.json?service_request_id={ticket}"))) == 1
 
 
-def test_outside_jakarta_is_accepted_but_not_assigned(post, client, units_db):
-    ticket = as_json(post(**located(BEKASI)))[0]["service_request_id"]
-    report = get_report(units_db, ticket)
-    assert report.assigned_unit is None and report.outside_jurisdiction and report.needs_review
+@pytest.mark.parametrize("fields", [located(BEKASI), located((-6.5950, 106.7890)),
+                                    {"service_code": "jalan", "address_string": "Jl. Margonda Raya, Depok",
+                                     "description": "Aspal rusak"}], ids=["bekasi", "bogor", "depok-address"])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_request_outside_the_city_is_refused_and_nothing_is_stored(post, units_db, fields, fmt):
+    response = post(fmt=fmt, **fields)
+    assert response.status_code == 400
+    if fmt == "json":
+        [error] = as_json(response)
+        assert error["code"] == 400 and "outside the city" in error["description"]
+    else:
+        assert "outside the city" in parse_xml(response).find("error/description").text
+    with units_db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Report)) == 0
+        assert session.scalar(select(func.count()).select_from(Reporter)) == 0
+
+
+def test_the_same_request_twice_is_linked_as_a_duplicate(post, client, units_db):
+    first = as_json(post(**located(HALTE_HARMONI, description="Lampu jalan mati di depan halte")))[0]["service_request_id"]
+    again = as_json(post(**located(HALTE_HARMONI, description="Lampu jalan mati di depan halte")))[0]["service_request_id"]
+    other = as_json(post(**located(MONAS, service_code="sampah", description="Sampah menumpuk")))[0]["service_request_id"]
+    assert get_report(units_db, again).duplicate_of_id == get_report(units_db, first).id
+    assert get_report(units_db, again).status == "duplikat" and get_report(units_db, first).status == "menunggu"
+    assert get_report(units_db, other).duplicate_of_id is None
+    [record] = as_json(client.get(f"/open311/v2/requests/{again}.json"))
+    assert record["status"] == "closed"
+
+
+def test_the_status_notes_of_a_closed_request_are_its_final_state(post, client, units_db, config):
+    ticket = as_json(post(**located(HALTE_HARMONI)))[0]["service_request_id"]
+    from store.reports import add_note
+    add_note(units_db, ticket, "Petugas akan datang besok", VERIFIER, public=True)
+    bring_to(units_db, config, ticket, "selesai")
     [record] = as_json(client.get(f"/open311/v2/requests/{ticket}.json"))
-    assert record["agency_responsible"] is None
+    assert record["status"] == "closed"
+    assert "besok" not in record["status_notes"], "an old note no longer describes a closed request"
+    assert record["status_notes"].startswith(config.statuses["selesai"].label.get("id"))
 
 
 def test_an_unknown_street_waits_for_triage(post, units_db):
@@ -272,7 +303,6 @@ def test_an_unknown_request_is_404(client):
         ("depan Halte Harmoni", "Kelurahan Kebon Kelapa", "landmark", []),
         ("Gg. Mawar, kel. Klender", "Kelurahan Klender", "kelurahan", []),
         ("kec. Duren Sawit", None, "kecamatan", ["location_imprecise"]),
-        ("Jl. Margonda Raya, Depok", None, "none", ["outside_jakarta"]),
         ("dekat rumah pak RT", None, "none", ["no_location"]),
     ],
 )

@@ -139,3 +139,58 @@ def test_ratings_only_for_finished_reports_from_1_to_5(units_db, config, wilayah
 def test_unknown_ticket_is_not_found(units_db):
     with pytest.raises(NotFound, match="JKT-2611-99999"):
         get_report(units_db, "JKT-2611-99999")
+
+
+def test_a_priority_change_writes_the_report_its_event_and_the_audit_entry_together(units_db, config, wilayah):
+    from datetime import timedelta
+
+    from store.audit import search_audit
+    from store.models import AuditLog
+    from store.reports import Reprioritization, reprioritize_report
+
+    report = new_report(units_db, config, wilayah)  # a road at Monas: Kelurahan Gambir, normal
+    due = report.created_at + timedelta(minutes=15)
+    triage = Actor("triage", "console:tim.triase")
+    raised = reprioritize_report(units_db, report.ticket, Reprioritization("darurat", due, "DINAS-GULKARMAT"), triage,
+                                 "Prioritas diubah: Biasa → Darurat. Alasan: ada korban", "ada korban")
+    assert (raised.priority, raised.sla_due_at, raised.assigned_unit.code, raised.status) == (
+        "darurat", due, "DINAS-GULKARMAT", "menunggu")
+    event = raised.events[-1]
+    assert (event.from_status, event.to_status, event.unit.code, event.actor_id) == ("menunggu", "menunggu", "DINAS-GULKARMAT",
+                                                                                   "console:tim.triase")
+    assert event.note.endswith("ada korban") and not event.note_public
+    [entry] = search_audit(units_db, action="priority_changed")
+    assert (entry.actor_role, entry.actor_id, entry.target_type, entry.target_id, entry.reason) == (
+        "triage", "console:tim.triase", "report", report.ticket, "ada korban")
+    assert entry.detail["before"] == {"priority": "normal", "sla_due_at": report.sla_due_at.isoformat(), "unit": "31.71.01.1001"}
+    assert entry.detail["after"] == {"priority": "darurat", "sla_due_at": due.isoformat(), "unit": "DINAS-GULKARMAT"}
+
+    events = count_events(units_db, report.id)
+    with pytest.raises(TransitionError, match="already darurat"):
+        reprioritize_report(units_db, report.ticket, Reprioritization("darurat", due, None), triage, "x", "lagi")
+    with pytest.raises(TransitionError, match="needs a reason"):
+        reprioritize_report(units_db, report.ticket, Reprioritization("normal", due, None), triage, "x", "  ")
+    with pytest.raises(ValueError, match="unknown priority"):
+        reprioritize_report(units_db, report.ticket, Reprioritization("tinggi", due, None), triage, "x", "alasan")
+    bring_to(units_db, config, report.ticket, lifecycle.DITOLAK)
+    with pytest.raises(TransitionError, match="cannot be re-dispatched"):
+        reprioritize_report(units_db, report.ticket, Reprioritization("normal", due, None), triage, "x", "alasan")
+    assert count_events(units_db, report.id) == events + 1, "only the rejection: refused changes leave nothing"
+    with units_db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == 1
+    assert get_report(units_db, report.ticket).priority == "darurat"
+
+
+def test_moving_an_emergency_hands_it_to_its_new_kelurahan_and_again_to_its_service(units_db, config, wilayah):
+    from store.reports import Relocation, relocate_report
+
+    fire = new_report(units_db, config, wilayah, category="kebakaran", where=None, description="kebakaran rumah")
+    assert fire.assigned_unit.code == "DINAS-GULKARMAT" and [e.unit.code if e.unit else None for e in fire.events] == [
+        None, "DINAS-GULKARMAT"], "not located yet: the service alone"
+    place = Relocation(None, None, "kelurahan", None, "31.71.01.1001", "31.71.01", "31.71", "DINAS-GULKARMAT",
+                       area_unit_code="31.71.01.1001", handover_note="Darurat: langsung diteruskan ke Gulkarmat")
+    relocate_report(units_db, fire.ticket, place, Actor("citizen"), "Lokasi dari pelapor: Kel. Gambir")
+    moved = get_report(units_db, fire.ticket)
+    assert moved.assigned_unit.code == "DINAS-GULKARMAT" and moved.kelurahan_code == "31.71.01.1001"
+    assert [(e.unit.code, e.note) for e in moved.events[2:]] == [
+        ("31.71.01.1001", "Lokasi dari pelapor: Kel. Gambir"), ("DINAS-GULKARMAT", "Darurat: langsung diteruskan ke Gulkarmat")]

@@ -198,3 +198,49 @@ def test_the_case_page_on_a_phone(console_site, browser):
     console_site.shot(page, "case-phone")
     assert re.search(r"Terima", page.inner_text("#case-actions"))
     page.close()
+
+
+def test_triage_lowers_a_false_emergency_and_admin_raises_a_missed_one(console_site, browser):
+    from store.users import create_user
+    from tests.browser.conftest import PASSWORD
+
+    fire = console_site.report(category="kebakaran", description="Ada api di tempat sampah dekat Monas, asap hitam")
+    assert fire.assigned_unit.code == "DINAS-GULKARMAT"
+    page = open_case(console_site, browser, "triage", fire.ticket)
+    assert "Darurat" in page.inner_text("[data-field=priority]")
+    page.click("[data-action=priority] summary")
+    assert "Prioritas sekarang: Darurat" in page.inner_text("[data-action=priority]")
+    page.click("[data-action=priority] button[type=submit]")  # the reason is required: the browser keeps the form
+    assert get_report(console_site.db, fire.ticket).priority == "darurat"
+    page.fill("[data-action=priority] textarea[name=reason]", "Hanya sampah dibakar warga, sudah padam")
+    console_site.shot(page, "case-priority-form")
+    page.click("[data-action=priority] button[type=submit]")
+    page.wait_for_selector(".flash-ok")
+    assert "Prioritas diubah" in page.inner_text(".flash-ok")
+    assert "Biasa" in page.inner_text("[data-field=priority]")
+    assert "Kelurahan Gambir" in page.inner_text("[data-field=unit]")
+    assert "Prioritas diubah: Darurat → Biasa. Alasan: Hanya sampah dibakar warga" in page.inner_text("#case-timeline")
+    console_site.shot(page, "case-priority-lowered")
+    page.close()
+
+    create_user(console_site.db, username="petugas.damkar", password=PASSWORD, role="officer", unit_code="DINAS-GULKARMAT")
+    console_site.usernames["fire_officer"] = "petugas.damkar"
+    tree = console_site.report(category="pohon", description="Pohon besar miring di dekat Monas")
+    admin = open_case(console_site, browser, "admin", tree.ticket)
+    admin.click("[data-action=priority] summary")
+    assert "Dinas Penanggulangan Kebakaran dan Penyelamatan" in admin.inner_text("[data-action=priority]")
+    admin.fill("[data-action=priority] textarea[name=reason]", "Pohon tumbang menimpa pengendara motor")
+    admin.click("[data-action=priority] button:has-text('Naikkan ke Darurat')")
+    admin.wait_for_selector(".flash-ok")
+    assert "Darurat" in admin.inner_text("[data-field=priority]")
+    assert "Dinas Penanggulangan Kebakaran" in admin.inner_text("[data-field=unit]")
+    console_site.shot(admin, "case-priority-raised")
+    admin.goto(console_site.base + "/console/admin/audit")
+    assert tree.ticket in admin.inner_text("#audit") and "Mengubah prioritas laporan" in admin.inner_text("#audit")
+    admin.close()
+
+    damkar = console_site.login(browser, "fire_officer")
+    rows = damkar.inner_text("#inbox-rows")
+    assert tree.ticket in rows, "the fire service's officers have it in their inbox"
+    console_site.shot(damkar, "inbox-fire-service")
+    damkar.close()
