@@ -205,6 +205,7 @@ class ScheduleConfig(Strict):
     mailbox: float = Field(default=30, gt=0)  # IMAP poll (when the email channel is configured)
     mentions: float = Field(default=60, gt=0)  # X mentions poll (when configured)
     cases: float = Field(default=10, gt=0)  # cases forwarded to units, deadline reminders, escalations
+    give_up_sending_after_hours: float = Field(default=24, gt=0)  # a provider down or rate-limiting is waited out
 
 
 class ConsoleConfig(Strict):

@@ -340,7 +340,8 @@ class Worker:
                 results.append(SendResult(message.id, error="an earlier message to this recipient failed", tried=False))
             else:
                 results.append(self._send(message))
-        record_results(self.services.db, results)
+        record_results(self.services.db, results,
+                       timedelta(hours=self.services.config.schedule.give_up_sending_after_hours))
         return sum(result.error is None for result in results)
 
     def _send(self, message: OutboundMessage) -> SendResult:

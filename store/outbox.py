@@ -18,11 +18,14 @@ from store.db import Database, claim_rows, insert_ignoring_repeats
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
-MAX_ATTEMPTS = 8
+# A provider that is down or rate-limiting is waited out, however many tries that takes: a reply is given up
+# only this long after it was queued (`schedule.give_up_sending_after_hours`). Refusals fail at once.
+GIVE_UP_AFTER = timedelta(hours=24)
+RETRY_CAP = 60.0  # seconds: the longest wait of our own between tries, so a recovered provider is reached soon
 
 
-def backoff(attempts: int, base: float = 5.0, cap: float = 3600.0) -> timedelta:
-    """5 s, 10 s, 20 s… doubling per failed attempt, at most an hour."""
+def backoff(attempts: int, base: float = 5.0, cap: float = RETRY_CAP) -> timedelta:
+    """5 s, 10 s, 20 s… doubling per failed attempt, at most a minute (a recovered provider is reached soon)."""
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
@@ -89,7 +92,7 @@ class SendResult:
     stop_contact: bool = False  # with a permanent failure: never message this contact again
 
 
-def record_results(db: Database, results: list[SendResult]) -> None:
+def record_results(db: Database, results: list[SendResult], give_up_after: timedelta = GIVE_UP_AFTER) -> None:
     """The outcomes of a round of sends, in one transaction (the dispatcher sends in parallel)."""
     sent = [result for result in results if result.error is None]
     with db.transaction() as session:
@@ -101,17 +104,19 @@ def record_results(db: Database, results: list[SendResult]) -> None:
             ])
         for result in results:
             if result.error is not None:
-                _apply_failure(session, result)
+                _apply_failure(session, result, give_up_after)
 
 
 def mark_sent(db: Database, message_id: int, provider_message_id: str) -> None:
     record_results(db, [SendResult(message_id, provider_message_id)])
 
 
-def schedule_retry(db: Database, message_id: int, error: str, retry_after: float | None = None) -> OutboundMessage:
-    """A retryable failure: try again after the provider's wait or our backoff; fail after MAX_ATTEMPTS."""
+def schedule_retry(db: Database, message_id: int, error: str, retry_after: float | None = None,
+                   give_up_after: timedelta = GIVE_UP_AFTER) -> OutboundMessage:
+    """A retryable failure: try again after the provider's wait (at least) and our backoff; give up only
+    `give_up_after` the message was queued."""
     with db.transaction() as session:
-        return _apply_failure(session, SendResult(message_id, error=error, retry_after=retry_after))
+        return _apply_failure(session, SendResult(message_id, error=error, retry_after=retry_after), give_up_after)
 
 
 def mark_failed(db: Database, message_id: int, error: str, stop_contact: bool = False) -> None:
@@ -119,15 +124,20 @@ def mark_failed(db: Database, message_id: int, error: str, stop_contact: bool = 
     record_results(db, [SendResult(message_id, error=error, retry=False, stop_contact=stop_contact)])
 
 
-def _apply_failure(session: Session, result: SendResult) -> OutboundMessage:
+def _apply_failure(session: Session, result: SendResult, give_up_after: timedelta = GIVE_UP_AFTER) -> OutboundMessage:
     message = session.get(OutboundMessage, result.message_id)
     message.claimed_until, message.last_error = None, result.error[:2000]
     if not result.tried:  # back in line behind the one that failed, its attempt not spent
         message.status, message.attempts = "pending", message.attempts - 1
         return message
-    if result.retry and message.attempts < MAX_ATTEMPTS:
-        wait = timedelta(seconds=result.retry_after) if result.retry_after is not None else backoff(message.attempts)
-        message.status, message.next_attempt_at = "pending", utcnow() + wait
+    now = utcnow()
+    if result.retry and now - message.created_at < give_up_after:
+        if result.retry_after is not None:  # the provider's wait first, doubled while it keeps refusing
+            wait = timedelta(seconds=max(result.retry_after,
+                                         min(RETRY_CAP, result.retry_after * 2 ** max(0, message.attempts - 1))))
+        else:
+            wait = backoff(message.attempts)
+        message.status, message.next_attempt_at = "pending", now + wait
         return message
     message.status = "failed"
     if result.stop_contact and message.contact_id is not None:

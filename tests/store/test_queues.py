@@ -94,12 +94,31 @@ def test_retry_backoff_provider_wait_and_giving_up(db):
     retried = schedule_retry(db, message.id, "429 Too Many Requests", retry_after=30)
     assert retried.status == "pending" and retried.next_attempt_at > utcnow() + timedelta(seconds=25)
     assert claim_due_outbound(db) == [], "not due yet"
-    assert [backoff(n).total_seconds() for n in (1, 2, 3, 12)] == [5, 10, 20, 3600]
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 12)] == [5, 10, 20, 60], "a minute at most"
     with db.transaction() as session:
         row = session.get(OutboundMessage, message.id)
-        row.next_attempt_at, row.attempts = utcnow(), 7
+        row.next_attempt_at, row.attempts = utcnow(), 40
     [again] = claim_due_outbound(db)
-    assert schedule_retry(db, again.id, "500").status == "failed", "eighth failure: give up"
+    assert schedule_retry(db, again.id, "500").status == "pending", "an outage spends no attempt budget"
+    with db.transaction() as session:
+        row = session.get(OutboundMessage, message.id)
+        row.next_attempt_at, row.created_at = utcnow(), utcnow() - timedelta(hours=25)
+    [late] = claim_due_outbound(db)
+    assert schedule_retry(db, late.id, "500").status == "failed", "given up only a day after it was queued"
+
+
+def test_retry_after_is_a_minimum_and_repeated_refusals_back_off_beyond_it(db):
+    with db.transaction() as session:
+        queue_outbound(session, channel="telegram", recipient="43", body="hai", idempotency_key="k2")
+    waits = []
+    for _ in range(4):
+        with db.transaction() as session:
+            session.get(OutboundMessage, session.scalar(select(OutboundMessage.id))).next_attempt_at = utcnow()
+        [message] = claim_due_outbound(db)
+        before = utcnow()
+        waits.append(round((schedule_retry(db, message.id, "429", retry_after=2).next_attempt_at - before).total_seconds()))
+    assert waits == [2, 4, 8, 16]
+    assert schedule_retry(db, message.id, "500").status == "pending"
 
 
 def test_sent_delivered_and_a_stopped_contact(db):
