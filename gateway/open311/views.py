@@ -146,6 +146,8 @@ def list_requests(fmt: str):
 def show_request(service_request_id: str, fmt: str):
     _check_jurisdiction()
     app_services = services()
+    if "\x00" in service_request_id or len(service_request_id) > 64:
+        raise Open311Error(400, "service_request_id is not a ticket number")
     try:
         report = get_report(app_services.db, service_request_id)
     except NotFound:
