@@ -84,10 +84,9 @@ def _not_found(_error):
 
 def details_after_title(description: str, title: str) -> str:
     """What the description says beyond its title (the title is its first sentence): shown once, not twice."""
-    stem = title.rstrip("…")
-    if stem and description.startswith(stem):
-        return description[len(stem) :].strip(" .,;:!?\n") if not title.endswith("…") else description
-    return description
+    if not title or title.endswith("…") or not description.startswith(title):  # a cut title: the whole text
+        return description
+    return description[len(title) :].strip(" .,;:!?\n")
 
 
 def _language() -> str:

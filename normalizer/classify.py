@@ -13,6 +13,8 @@ from normalizer.lexicon import Match, PhraseIndex, Vocabulary, phrase_tokens
 from normalizer.text import DATA
 
 PAIR_WINDOW = 5
+FLOOD_CAUSES = ("saluran_air", "sampah")  # what writers blame for the water
+NOT_NOW = frozenset("agar supaya biar cegah mencegah antisipasi tidak gak ga nggak jangan".split())  # before 'banjir'
 LOCATION_WORDS = frozenset(
     "di depan belakang samping sebelah seberang dekat sekitar arah menuju dari ke area kawasan lingkungan komplek pinggir near at".split()
 )
@@ -88,8 +90,9 @@ class Classifier:
                     self.vocabulary.add([first[0], second[0]])
                     self.urgent_pairs.append((first[0], second[0]))
 
-    def _hypothetical(self, words: list[str], start: int) -> bool:
-        return any(word in self.hypothetical for word in words[max(0, start - 3) : start])
+    def _hypothetical(self, words: list[str], start: int, also: frozenset[str] = frozenset()) -> bool:
+        """A fear, condition or (with `also`) purpose in the three words before `start`."""
+        return any(word in self.hypothetical or word in also for word in words[max(0, start - 3) : start])
 
     def _add_pair(self, phrase: str, code: str, slang: dict[str, str]) -> None:
         text, weight = _weighted(phrase)
@@ -155,6 +158,19 @@ class Classifier:
         confidence = round(0.35 + 0.65 * strength * margin, 2)
         others = [code for code in ranked[1:] if scores[code] >= 1.0]
         return Scored(top, confidence, evidence[top]), others
+
+    def flood_or_drain(self, category: Scored, matches: list[Match], words: list[str]) -> Scored:
+        """Standing or rising water is a flood report even when the writer blames drains or garbage; a blocked or
+        broken drain, river or embankment with no flooding described (or only one feared or to be prevented:
+        'agar tidak banjir', 'kalau hujan') is a drain report."""
+        flooded = any(match.label == "banjir" and not self._hypothetical(words, match.start, also=NOT_NOW)
+                      for match in matches)
+        drains = any(match.label == "saluran_air" for match in matches)
+        if category.value in FLOOD_CAUSES and flooded:
+            return Scored("banjir", category.confidence, category.evidence + ["water standing or rising"])
+        if category.value == "banjir" and not flooded and drains:
+            return Scored("saluran_air", category.confidence, category.evidence + ["no water standing"])
+        return category
 
     def report_type(self, cues: list[Match], category_score: float, text: str = "") -> Scored:
         totals = _totals(cues)

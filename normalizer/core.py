@@ -58,26 +58,6 @@ class NormalizedReport:
         }
 
 
-FLOOD_CAUSES = ("saluran_air", "sampah")  # what writers blame for the water
-NOT_NOW = frozenset("agar supaya biar cegah mencegah antisipasi tidak gak ga nggak jangan".split())
-
-
-def flood_or_drain(category: Scored, matches, words: list[str], hypothetical: set[str]) -> Scored:
-    """Standing or rising water is a flood report even when the writer blames drains or garbage; a blocked or
-    broken drain, river or embankment with no flooding described (or only one feared or to be prevented:
-    'agar tidak banjir', 'kalau hujan') is a drain report."""
-    def now(match) -> bool:
-        return not any(word in NOT_NOW or word in hypothetical for word in words[max(0, match.start - 3) : match.start])
-
-    flooded = any(match.label == "banjir" and now(match) for match in matches)
-    drains = any(match.label == "saluran_air" for match in matches)
-    if category.value in FLOOD_CAUSES and flooded:
-        return Scored("banjir", category.confidence, category.evidence + ["water standing or rising"])
-    if category.value == "banjir" and not flooded and drains:
-        return Scored("saluran_air", category.confidence, category.evidence + ["no water standing"])
-    return category
-
-
 class Normalizer:
     """Built once (tens of milliseconds); `normalize` is pure computation afterwards."""
 
@@ -133,7 +113,7 @@ class Normalizer:
             location.in_jakarta = None  # 'di Jakarta' in a question says nothing about where a problem is
         if is_report and guess is not None:
             category = self._with_model(category, guess)
-        category = flood_or_drain(category, category_matches, words, self.classifier.hypothetical)
+        category = self.classifier.flood_or_drain(category, category_matches, words)
         others = [code for code in others if code != category.value]
         if is_report and category.value is None and kind.value == "pengaduan" and len(tokens) >= 3:
             category = Scored("lainnya", 0.3, [])

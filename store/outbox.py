@@ -132,11 +132,8 @@ def _apply_failure(session: Session, result: SendResult, give_up_after: timedelt
         return message
     now = utcnow()
     if result.retry and now - message.created_at < give_up_after:
-        if result.retry_after is not None:  # the provider's wait first, doubled while it keeps refusing
-            wait = timedelta(seconds=max(result.retry_after,
-                                         min(RETRY_CAP, result.retry_after * 2 ** max(0, message.attempts - 1))))
-        else:
-            wait = backoff(message.attempts)
+        wait = backoff(message.attempts) if result.retry_after is None else backoff(  # the provider's wait first,
+            message.attempts, base=result.retry_after, cap=max(RETRY_CAP, result.retry_after))  # doubled while refused
         message.status, message.next_attempt_at = "pending", now + wait
         return message
     message.status = "failed"

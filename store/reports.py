@@ -270,7 +270,7 @@ def add_citizen_comment(session: Session, ticket: str, comment: str, actor: Acto
 
 def unit_changes(session: Session, after_event_id: int, late_since: datetime, limit: int = 200) -> list[StatusEvent]:
     """Events that handed a report to a unit: its first dispatch, or a unit other than the one before
-    (re-dispatch, coordination). Read like `status_changes`: after the cursor, and late ones again."""
+    (re-dispatch, coordination). Read like `citizen_updates`: after the cursor, and late ones again."""
     earlier = aliased(StatusEvent)
     previous_unit = (
         select(earlier.unit_id).where(earlier.report_id == StatusEvent.report_id, earlier.id < StatusEvent.id)
@@ -330,20 +330,14 @@ def newest_event_id(session: Session) -> int:
     return session.scalar(select(func.max(StatusEvent.id))) or 0
 
 
-def status_changes(session: Session, after_event_id: int, late_since: datetime, limit: int = 200) -> list[StatusEvent]:
-    """Status events that changed a report's status, after `after_event_id` — and, again, those written
-    since `late_since` (a transaction that committed late may have left a lower id behind the cursor;
-    whoever tells citizens keys each message so seeing an event twice is harmless)."""
-    changed = (StatusEvent.from_status.is_not(None), StatusEvent.from_status != StatusEvent.to_status)
-    return _events_past(session, changed, after_event_id, late_since, limit)
-
-
 OFFICIAL_ROLES = ("officer", "triage", "verifier", "admin")
 
 
 def citizen_updates(session: Session, after_event_id: int, late_since: datetime, limit: int = 200) -> list[StatusEvent]:
     """What followers are told: status changes, and public notes the city's staff wrote without changing the
-    status (as `status_changes`, events since `late_since` come again)."""
+    status, after `after_event_id` — and, again, those written since `late_since` (a transaction that committed
+    late may have left a lower id behind the cursor; whoever tells citizens keys each message so seeing an
+    event twice is harmless)."""
     changed = and_(StatusEvent.from_status.is_not(None), StatusEvent.from_status != StatusEvent.to_status)
     public_note = and_(StatusEvent.from_status == StatusEvent.to_status, StatusEvent.note_public.is_(True),
                        StatusEvent.note.is_not(None), StatusEvent.actor_role.in_(OFFICIAL_ROLES))
