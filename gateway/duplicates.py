@@ -15,7 +15,7 @@ from store.reports import open_reports_near
 
 def likely_duplicates(
     db: Database | Session, config: Config, *, category: str, lat: float, lon: float, description: str, now: datetime,
-    exclude_ticket: str | None = None,
+    older_than_id: int | None = None,
 ) -> list[Duplicate]:
     settings = config.category(category)
     radius = (settings.duplicate_radius_m if settings else None) or config.normalizer.duplicate_radius_m
@@ -24,6 +24,6 @@ def likely_duplicates(
     candidates = [
         Candidate(r.ticket, r.category, r.latitude, r.longitude, r.description, r.created_at)
         for r in reports
-        if r.ticket != exclude_ticket and r.latitude is not None and r.duplicate_of_id is None
+        if (older_than_id is None or r.id < older_than_id) and r.latitude is not None and r.duplicate_of_id is None
     ]
     return find_duplicates(category, lat, lon, description, candidates, now=now, radius_m=radius, window=window)

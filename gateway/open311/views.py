@@ -118,14 +118,16 @@ def _outside_the_city(submission) -> bool:
 
 def _link_if_duplicate(report) -> None:
     """The same problem already reported at the same place (same category, nearly the same point and words):
-    the new request is linked to it as a duplicate, as the chat does when a citizen confirms one."""
+    the new request is linked to it as a duplicate, as the chat does when a citizen confirms one. Only an older
+    report can be the original: two requests arriving together never link to each other (a cycle, and on
+    PostgreSQL a deadlock, each holding its own row while waiting for the other's)."""
     if report.latitude is None:
         return
     app_services = services()
     with app_services.db.transaction() as session:  # one transaction: SQLite writers queue once, not twice
         found = likely_duplicates(session, app_services.config, category=report.category, lat=report.latitude,
                                   lon=report.longitude, description=report.description, now=utcnow(),
-                                  exclude_ticket=report.ticket)
+                                  older_than_id=report.id)
         if found and found[0].score >= SAME_REPORT:
             transition_report(session, report.ticket, lifecycle.DUPLIKAT, DUPLICATE_LINKER,
                               note=f"Duplikat dari {found[0].ticket}", duplicate_of_ticket=found[0].ticket)

@@ -158,6 +158,22 @@ def test_the_same_request_twice_is_linked_as_a_duplicate(post, client, units_db)
     assert record["status"] == "closed"
 
 
+def test_two_requests_arriving_together_link_the_newer_to_the_older(post, app, units_db, monkeypatch):
+    """Both are stored before either looks for duplicates (two processes at once): the older one must not
+    take the newer one as its original, or they would point at each other (a deadlock on PostgreSQL)."""
+    from gateway.open311 import views
+
+    link = views._link_if_duplicate
+    monkeypatch.setattr(views, "_link_if_duplicate", lambda report: None)
+    older, newer = (as_json(post(**located(HALTE_HARMONI, description="Lampu jalan mati di depan halte")))[0]
+                    ["service_request_id"] for _ in range(2))
+    with app.app_context():
+        for ticket in (older, newer):  # the older one looks first and sees the newer one
+            link(get_report(units_db, ticket))
+    assert get_report(units_db, older).status == "menunggu"
+    assert get_report(units_db, newer).duplicate_of_id == get_report(units_db, older).id
+
+
 def test_the_status_notes_of_a_closed_request_are_its_final_state(post, client, units_db, config):
     ticket = as_json(post(**located(HALTE_HARMONI)))[0]["service_request_id"]
     from store.reports import add_note

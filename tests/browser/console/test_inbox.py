@@ -16,6 +16,12 @@ def tickets(page) -> list[str]:
     return page.locator(ROW + " td.ticket a").all_inner_texts()
 
 
+def follow(page, selector) -> None:
+    """Click a link or submit button and wait for the page it leads to (a click only waits for it to start)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def live_page(site, browser, who, path="/console/inbox"):
     """A logged-in inbox whose clock the test moves (the page polls every live_refresh_seconds)."""
     page = site.login(browser, who)
@@ -75,11 +81,11 @@ def test_filters_narrow_the_list(console_site, browser):
     page = console_site.login(browser, "triage")
     assert len(tickets(page)) == 3
     page.check("input[name=status][value=ditangani]")
-    page.click("#inbox-filters button[type=submit]")
+    follow(page, "#inbox-filters button[type=submit]")
     assert tickets(page) == [tree.ticket]
     page.goto(console_site.base + "/console/inbox")
     page.select_option("select[name=category]", "sampah")
-    page.click("#inbox-filters button[type=submit]")
+    follow(page, "#inbox-filters button[type=submit]")
     assert tickets(page) == [trash.ticket]
     page.goto(console_site.base + "/console/inbox")
     page.select_option("select[name=kota]", "31.71")
@@ -87,22 +93,22 @@ def test_filters_narrow_the_list(console_site, browser):
     assert hidden, "a kecamatan of another kota is not offered once a kota is chosen"
     page.select_option("select[name=kecamatan]", "31.71.01")
     page.select_option("select[name=kelurahan]", "31.71.01.1001")
-    page.click("#inbox-filters button[type=submit]")
+    follow(page, "#inbox-filters button[type=submit]")
     assert tickets(page) == [road.ticket]
     assert "1 laporan" in page.inner_text("#inbox-total")
     page.goto(console_site.base + "/console/inbox")
     page.check("input[name=overdue]")
-    page.click("#inbox-filters button[type=submit]")
+    follow(page, "#inbox-filters button[type=submit]")
     assert tickets(page) == [trash.ticket]
     page.goto(console_site.base + "/console/inbox")
     page.fill("input[name=q]", "tumbang")
-    page.click("#inbox-filters button[type=submit]")
+    follow(page, "#inbox-filters button[type=submit]")
     assert tickets(page) == [tree.ticket]
     page.fill("input[name=q]", "melawai")
-    page.click("#inbox-filters button[type=submit]")
+    follow(page, "#inbox-filters button[type=submit]")
     assert tickets(page) == [tree.ticket], "a place name finds the reports in that area"
     page.fill("input[name=q]", road.ticket)
-    page.click("#inbox-filters button[type=submit]")
+    follow(page, "#inbox-filters button[type=submit]")
     assert tickets(page) == [road.ticket]
     page.goto(console_site.base + "/console/inbox?status=nonsense")
     assert "Filter tidak dikenal" in page.inner_text("main")
@@ -117,7 +123,7 @@ def test_needs_review_reports_show_their_reasons_and_have_a_quick_view(console_s
     assert row.locator(".badge-review").is_visible()
     assert "tanpa lokasi" in row.locator("[data-f=reasons]").inner_text()
     assert not page.locator(f"tr[data-id='{placed.id}'] .badge-review").is_visible()
-    page.click(".views >> text=Perlu ditinjau")
+    follow(page, ".views >> text=Perlu ditinjau")
     assert tickets(page) == [unplaced.ticket]
     page.close()
 
@@ -129,7 +135,7 @@ def test_emergencies_carry_a_red_badge(console_site, browser):
     badge = page.locator(f"tr[data-id='{fire.id}'] .badge-darurat")
     assert badge.is_visible() and badge.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(211, 47, 47)"
     assert not page.locator(f"tr[data-id='{road.id}'] .badge-darurat").is_visible()
-    page.click(".views >> text=Darurat")
+    follow(page, ".views >> text=Darurat")
     assert tickets(page) == [fire.ticket]
     page.close()
 
@@ -140,7 +146,7 @@ def test_officers_see_only_their_units_reports(console_site, browser):
     page = console_site.login(browser, "other_officer")
     assert tickets(page) == [kebon_kelapa.ticket]
     page.fill("input[name=q]", gambir[0].ticket)
-    page.click("#inbox-filters button[type=submit]")
+    follow(page, "#inbox-filters button[type=submit]")
     assert tickets(page) == [], "another unit's report is not found even by its ticket"
     response = page.request.get(console_site.base + "/console/inbox.json?after_id=0")
     assert [row["ticket"] for row in response.json()["rows"]] == [kebon_kelapa.ticket]
@@ -214,7 +220,7 @@ def test_paging_shows_the_total_and_fifty_a_page(console_site, browser):
     made = [console_site.report(description=f"Jalan berlubang nomor {n}", where=MONAS) for n in range(52)]
     page = console_site.login(browser, "verifier")
     assert page.locator(ROW).count() == 50 and "52 laporan" in page.inner_text("#inbox-total")
-    page.click(".pager a[rel=next]")
+    follow(page, ".pager a[rel=next]")
     assert tickets(page) == [made[1].ticket, made[0].ticket]
     assert "Halaman 2 dari 2" in page.inner_text(".pager")
     page.close()

@@ -32,16 +32,19 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(cons
         page.goto(console_site.base + "/console/login")
         page.fill("input[name=username]", "verifikator")
         page.fill("input[name=password]", "salah-sekali-123")
-        page.click("#login button[type=submit]")
+        with page.expect_navigation():
+            page.click("#login button[type=submit]")
         assert "Nama pengguna atau kata sandi salah" in page.inner_text(".flash")
     page.fill("input[name=username]", "verifikator")
     page.fill("input[name=password]", "salah-sekali-123")
-    page.click("#login button[type=submit]")
+    with page.expect_navigation():  # each answer is a new page: read it, not the last one
+        page.click("#login button[type=submit]")
     assert "dikunci" in page.inner_text(".flash")
     # Locked: even the right password is refused now.
     page.fill("input[name=username]", "verifikator")
     page.fill("input[name=password]", PASSWORD)
-    page.click("#login button[type=submit]")
+    with page.expect_navigation():  # each answer is a new page: read it, not the last one
+        page.click("#login button[type=submit]")
     assert "dikunci" in page.inner_text(".flash") and "/console/login" in page.url
     page.close()
 
