@@ -14,7 +14,13 @@ from normalizer.text import DATA
 
 PAIR_WINDOW = 5
 FLOOD_CAUSES = ("saluran_air", "sampah")  # what writers blame for the water
-NOT_NOW = frozenset("agar supaya biar cegah mencegah antisipasi tidak gak ga nggak jangan".split())  # before 'banjir'
+LOW_ROAD = "jalan"  # a road under water is a flood; a puddle in a pothole is a road report
+# Before 'banjir': a flood prevented, denied or feared is none. One that comes with every rain ('kalau hujan
+# banjir') is a flood all the same.
+NOT_A_FLOOD = frozenset(
+    "agar supaya biar cegah mencegah pencegahan antisipasi tidak gak ga nggak jangan takut khawatir kuatir "
+    "dikhawatirkan ditakutkan potensi berpotensi rawan sebelum".split()
+)
 LOCATION_WORDS = frozenset(
     "di depan belakang samping sebelah seberang dekat sekitar arah menuju dari ke area kawasan lingkungan komplek pinggir near at".split()
 )
@@ -162,11 +168,13 @@ class Classifier:
     def flood_or_drain(self, category: Scored, matches: list[Match], words: list[str]) -> Scored:
         """Standing or rising water is a flood report even when the writer blames drains or garbage; a blocked or
         broken drain, river or embankment with no flooding described (or only one feared or to be prevented:
-        'agar tidak banjir', 'kalau hujan') is a drain report."""
-        flooded = any(match.label == "banjir" and not self._hypothetical(words, match.start, also=NOT_NOW)
+        'agar tidak banjir', 'takut banjir') is a drain report."""
+        flooded = any(match.label == "banjir" and not NOT_A_FLOOD.intersection(words[max(0, match.start - 3):match.start])
                       for match in matches)
         drains = any(match.label == "saluran_air" for match in matches)
-        if category.value in FLOOD_CAUSES and flooded:
+        water = sum(match.weight for match in matches if match.label == "banjir")
+        road = sum(match.weight for match in matches if match.label == LOW_ROAD)
+        if category.value in FLOOD_CAUSES and flooded or category.value == LOW_ROAD and flooded and water >= road:
             return Scored("banjir", category.confidence, category.evidence + ["water standing or rising"])
         if category.value == "banjir" and not flooded and drains:
             return Scored("saluran_air", category.confidence, category.evidence + ["no water standing"])
@@ -206,7 +214,7 @@ class Classifier:
             return Scored("yes", 0.5, [])
         # The category model recognises a city problem in words the cues lack (greetings and thanks
         # around a real complaint are common): the surer it is, the shorter the message may be.
-        bars = ((0.9, 8),) if evidence else ((0.8, 2), (0.5, 5), (0.3, 8))  # thanks or greetings alone are chatter
+        bars = ((0.9, 5), (0.6, 10)) if evidence else ((0.8, 2), (0.5, 5), (0.3, 8))  # thanks or greetings alone are chatter
         if any(model_probability >= sure and word_count >= words for sure, words in bars):
             return Scored("yes", 0.55, [f"model {model_probability:.2f}"])
         return Scored("no", 0.7 if evidence else 0.55, evidence)

@@ -17,6 +17,8 @@ from normalizer.lexicon import Vocabulary, is_indonesian_word
     "anak2 terkunci di dalam mobil di parkiran pasar, panas banget",
     "gedung ruko roboh di glodok, ada pekerja tertimbun",
     "tanggul kali pesanggrahan bocor besar, air mulai masuk perumahan",
+    "pohon asem di depan rumah no 12 udah miring mau tumbang ke arah kabel, tolong cepat",
+    "segerombolan remaja bawa celurit mau tawuran di lapangan dekat stasiun",
 ])
 def test_danger_to_life_now_is_an_emergency(normalizer, text):
     result = normalizer.normalize(text)
@@ -30,6 +32,12 @@ def test_danger_to_life_now_is_an_emergency(normalizer, text):
     "lampu merah perempatan pasar rebo mati, tadi hampir tabrakan",
     "tanggul di kampung kami retak, warga khawatir jebol kalau hujan deras terus",
     "urgent please: the park's swing is broken",
+    "petugas di ruang tunggu puskesmas merokok, asap rokok masuk ke ruang laktasi",
+    "warga kami yang harus cuci darah dua kali seminggu belum dapat bantuan transport",
+    "dinding plengsengan kali di belakang balai RW ambrol sepanjang 5 meter",
+    "jalan berlubang di depan pasar, sudah dua kali motor jatuh di situ, mohon ditambal",
+    "atap rumah warga lansia runtuh sebagian, mohon dibantu program bedah rumah",
+    "sudah tiga minggu belum ada tindakan padahal pohon yang tumbang menimpa pagar kami",
 ])
 def test_politeness_fears_and_near_misses_are_not_emergencies(normalizer, text):
     result = normalizer.normalize(text)
@@ -63,6 +71,8 @@ def test_complaint_verbs_make_a_complaint(normalizer, text):
     "saluran air tersumbat sampah jadi genangan di jalan sepanjang 100 meter",
     "BANJIR LAGI DI KAMPUNG PULO!!! air sepaha",
     "kalinya meluap gara2 sampah, rumah warga terendam",
+    "tiap hujan gang kami banjir sampai masuk rumah karena gorong2 terlalu kecil, mohon dibongkar",
+    "jalan kampung kami kalau hujan banjir selutut, mohon jalannya ditinggikan dan dibuat saluran",
 ])
 def test_standing_or_rising_water_is_a_flood_even_when_drains_are_blamed(normalizer, text):
     assert normalizer.normalize(text).category == "banjir"
@@ -72,6 +82,7 @@ def test_standing_or_rising_water_is_a_flood_even_when_drains_are_blamed(normali
     "selokan di gang kami mampet dan bau, tolong dikeruk",
     "saluran air depan sekolah tertutup tanah galian",
     "tolong keruk sungai di belakang pasar agar tidak banjir waktu musim hujan",
+    "gorong2 di ujung gang ketutup lumpur, kami takut banjir kalau musim hujan datang",
 ])
 def test_a_blocked_drain_without_flooding_is_a_drain_report(normalizer, text):
     assert normalizer.normalize(text).category == "saluran_air"
@@ -99,6 +110,21 @@ def test_news_past_events_and_look_alikes_are_not_emergencies(normalizer, text):
 def test_a_call_for_help_in_danger_is_an_emergency_even_as_a_question(normalizer, text):
     result = normalizer.normalize(text)
     assert result.urgency == "darurat", result.evidence["urgency"]
+
+
+@pytest.mark.parametrize("text", [
+    "jalan aspal di depan sekolah berlubang besar, kalau hujan ada genangan di lubangnya",
+])
+def test_a_puddle_in_a_pothole_is_a_road_report(normalizer, text):
+    assert normalizer.normalize(text).category == "jalan"
+
+
+@pytest.mark.parametrize("text", [
+    "selamat siang pak, ayunan di taman bermain RW 3 besinya keropos dan patah, mohon diperbaiki, terima kasih",
+    "saya penjual sayur keliling, lapak di pasar dibongkar tanpa pemberitahuan, mohon keadilan",
+])
+def test_greetings_thanks_and_trade_words_around_a_complaint_keep_it_a_report(normalizer, text):
+    assert normalizer.normalize(text).is_report
 
 
 @pytest.mark.parametrize(("text", "kind"), [
