@@ -180,6 +180,13 @@ class Classifier:
             return Scored("saluran_air", category.confidence, category.evidence + ["no water standing"])
         return category
 
+    @staticmethod
+    def type_signals(cues: list[Match], text: str, word_count: int) -> list[float]:
+        """What the type cues say, as numbers for the learned type head (the training script uses this too)."""
+        totals = _totals(cues)
+        return [totals["question:strong"], totals["question:weak"], totals["suggestion:strong"],
+                totals["complaint:strong"], question_marks(text), min(word_count, 100) / 100]
+
     def report_type(self, cues: list[Match], category_score: float, text: str = "") -> Scored:
         totals = _totals(cues)
         asks = question_marks(text)

@@ -24,29 +24,45 @@ SIGN_OFF = re.compile(
     r"regards|cheers|please follow up)\b[\s,.!🙏]*)+\s*$",
     re.IGNORECASE,
 )
+SIGN_OFF_WINDOW = 200  # characters at the end where a sign-off can be
 EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u200d\ufe0f\u2300-\u23ff\u2b00-\u2bff]+"
 )
 HASHTAG_SIGN = re.compile(r"#(\w+)")
 SPACES = re.compile(r"[ \t]+")
+LINE_BREAK = re.compile(r"\s*\n\s*")
+UNDOTTED_WORD = re.compile(r"\b\w+\b(?!\.)")
+LETTER = re.compile(r"[^\W\d_]")
+CAPITAL = re.compile(r"[A-Z\u00c0-\u00de]")
+_EXPANDED: dict[tuple[str, int], str] = {}  # words repeat across messages: each is expanded once
 
 
 def clean_description(text: str, slang: dict[str, str], known_names: tuple[str, ...] = ()) -> str:
     text = URL.sub(" ", text)
     text = MENTION.sub(" ", text)
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+    letters = len(LETTER.findall(text))
+    if letters >= 12 and len(CAPITAL.findall(text)) > 0.7 * letters:
         text = text.lower()  # shouting: officers read it in sentence case
     text = EMOJI.sub(" ", text)
     text = HASHTAG_SIGN.sub(r"\1", text)
     text = GREETING.sub("", text)
-    text = SIGN_OFF.sub("", text)
+    text = text[:-SIGN_OFF_WINDOW] + SIGN_OFF.sub("", text[-SIGN_OFF_WINDOW:])  # it ends the message: look there only
     text = redact(text, known_names)
     # Slang is expanded ('dpn' → 'depan'); an abbreviation written with its dot ('Jl.', 'kel.') stays as written.
-    text = re.sub(r"\b\w+\b(?!\.)", lambda m: _expand(m.group(0), slang), text)
+    text = UNDOTTED_WORD.sub(lambda m: _expanded(m.group(0), slang), text)
     text = SPACES.sub(" ", text)
-    text = re.sub(r"\s*\n\s*", "\n", text).strip(" \n,.;:-")
+    text = LINE_BREAK.sub("\n", text).strip(" \n,.;:-")
     return text[:1].upper() + text[1:] if text else ""
+
+
+def _expanded(word: str, slang: dict[str, str]) -> str:
+    key = (word, id(slang))
+    found = _EXPANDED.get(key)
+    if found is None:
+        if len(_EXPANDED) > 200_000:  # bounded: random words cannot grow it forever
+            _EXPANDED.clear()
+        found = _EXPANDED[key] = _expand(word, slang)
+    return found
 
 
 def _expand(word: str, slang: dict[str, str]) -> str:

@@ -99,11 +99,12 @@ class Normalizer:
         category, others = self.classifier.category(category_matches)
         category_score = sum(m.weight for m in category_matches if m.label == category.value)
         has_location = location.precision != "none" or location.in_jakarta is False
-        guess = self.model.predict(words, text) if self.model is not None else None
+        encoded = self.model.encode(words, text) if self.model is not None else None
+        guess = self.model.predict(words, text, encoded) if self.model is not None else None
         report = self.classifier.is_report(cues, category_score, has_location, len(tokens),
                                            guess.probability if guess is not None else 0.0)
         is_report = report.value == "yes"
-        kind = self.classifier.report_type(cues, category_score, text) if is_report else Scored("pengaduan", 0.5)
+        kind = self._report_type(cues, category_score, text, words, encoded) if is_report else Scored("pengaduan", 0.5)
         urgency = (
             self.classifier.urgency(cues, category.value, category_score, words, kind.value, category_matches)
             if is_report
@@ -147,6 +148,15 @@ class Normalizer:
                 "location": location.evidence,
             },
         )
+
+    def _report_type(self, cues, category_score: float, text: str, words: list[str], encoded) -> Scored:
+        """The learned type head when the model has one (on real text it beat the cue rules), else the rules."""
+        if encoded is None or self.model.type_head is None:
+            return self.classifier.report_type(cues, category_score, text)
+        guess = self.model.type_head.predict(encoded, self.classifier.type_signals(cues, text, len(words)))
+        said = {"pengaduan": "complaint", "aspirasi": "suggestion", "permintaan_informasi": "question"}[guess.category]
+        evidence = [m.phrase for m in cues if m.label.startswith(said)]
+        return Scored(guess.category, round(guess.probability, 2), evidence + [f"model {guess.probability:.2f}"])
 
     @staticmethod
     def _with_model(keywords: Scored, guess) -> Scored:

@@ -31,6 +31,8 @@ NOT_NAMES = frozenset(
     senang bangga jakarta rt rw a an the living writing from here not so very just also reporting in at on""".split()
 )
 
+DIGIT = re.compile(r"\d")
+
 PLACEHOLDERS = {"email": "[email]", "nik": "[NIK]", "phone": "[nomor telepon]", "name": "[nama]"}
 
 
@@ -42,9 +44,11 @@ class PersonalData:
 
 def find_personal_data(text: str, known_names: tuple[str, ...] = ()) -> list[PersonalData]:
     found: list[PersonalData] = []
-    for kind, pattern in (("email", EMAIL), ("nik", NIK)):
-        found.extend(PersonalData(kind, match.group(0)) for match in pattern.finditer(text))
-    found.extend(PersonalData("phone", match.group(0)) for match in phone_numbers(text))
+    if "@" in text:
+        found.extend(PersonalData("email", match.group(0)) for match in EMAIL.finditer(text))
+    if DIGIT.search(text):
+        found.extend(PersonalData("nik", match.group(0)) for match in NIK.finditer(text))
+        found.extend(PersonalData("phone", match.group(0)) for match in phone_numbers(text))
     names = list(known_names) + introduced_names(text)
     for name in dict.fromkeys(n.strip() for n in names if n):
         if len(name) >= 3 and re.search(_word(name), text, re.IGNORECASE):
@@ -75,10 +79,12 @@ def introduced_names(text: str) -> list[str]:
 def redact(text: str, known_names: tuple[str, ...] = ()) -> str:
     """The text with every piece of personal data replaced by a placeholder."""
     known_names = tuple(known_names) + tuple(introduced_names(text))
-    text = EMAIL.sub(PLACEHOLDERS["email"], text)
-    text = NIK.sub(PLACEHOLDERS["nik"], text)
-    for match in reversed(phone_numbers(text)):
-        text = text[: match.start()] + PLACEHOLDERS["phone"] + text[match.end() :]
+    if "@" in text:
+        text = EMAIL.sub(PLACEHOLDERS["email"], text)
+    if DIGIT.search(text):
+        text = NIK.sub(PLACEHOLDERS["nik"], text)
+        for match in reversed(phone_numbers(text)):
+            text = text[: match.start()] + PLACEHOLDERS["phone"] + text[match.end() :]
     for name in sorted((n.strip() for n in known_names if n and len(n.strip()) >= 3), key=len, reverse=True):
         text = re.sub(_word(name), PLACEHOLDERS["name"], text, flags=re.IGNORECASE)
     return text
