@@ -204,9 +204,18 @@ class Classifier:
             return Scored("permintaan_informasi", _confidence(question, complaint), evidence)
         return Scored("pengaduan", _confidence(complaint + 0.5, question + suggestion), [m.phrase for m in cues if m.label == "complaint:strong"])
 
+    def is_news(self, text: str, words: list[str]) -> bool:
+        """A shared headline or post about others (a link or dateline, nobody speaking for themselves, nobody asking
+        for help): news of a flood is no report of one."""
+        return bool(NEWS_SIGNS.search(text)) and not any(
+            w in FIRST_PERSON or w in self.help_words or (len(w) >= 6 and w.endswith("ku")) for w in words  # rumahku
+        )
+
     def is_report(self, cues: list[Match], category_score: float, has_location: bool, word_count: int,
-                  model_probability: float = 0.0) -> Scored:
+                  model_probability: float = 0.0, news: bool = False) -> Scored:
         totals = _totals(cues)
+        if news:
+            return Scored("no", 0.7, ["news"])
         chatter = {kind: totals[f"chatter:{kind}"] for kind in ("greeting", "thanks", "politics", "spam")}
         evidence = [m.phrase for m in cues if m.label.startswith("chatter")]
         problem = (category_score + totals["complaint:strong"] + totals["question:strong"] + totals["suggestion:strong"]
@@ -266,6 +275,14 @@ class Classifier:
             evidence += pleas
             return Scored("darurat", min(0.95, 0.6 + 0.15 * len(evidence)), evidence)
         return Scored("normal", 0.8, [])
+
+
+# Signs of a shared headline or post: a link or a news dateline ("Selasa (4/3)"), a retweet.
+NEWS_SIGNS = re.compile(
+    r"https?://|\b(?:senin|selasa|rabu|kamis|jumat|sabtu|minggu)\s*\(\d{1,2}/\d{1,2}(?:/\d{2,4})?\)|^RT\b",
+    re.IGNORECASE,
+)
+FIRST_PERSON = frozenset("saya aku gw gue gua kami kita ku sy aq i my me we our us mine".split())
 
 
 QUESTION_END = re.compile(

@@ -102,7 +102,8 @@ class Normalizer:
         encoded = self.model.encode(words, text) if self.model is not None else None
         guess = self.model.predict(words, text, encoded) if self.model is not None else None
         report = self.classifier.is_report(cues, category_score, has_location, len(tokens),
-                                           guess.probability if guess is not None else 0.0)
+                                           guess.probability if guess is not None else 0.0,
+                                           news=self.classifier.is_news(text, words))
         is_report = report.value == "yes"
         kind = self._report_type(cues, category_score, text, words, encoded) if is_report else Scored("pengaduan", 0.5)
         urgency = (

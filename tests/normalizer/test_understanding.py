@@ -120,6 +120,23 @@ def test_a_puddle_in_a_pothole_is_a_road_report(normalizer, text):
 
 
 @pytest.mark.parametrize("text", [
+    "Tim gabungan BPBD mengevakuasi 40 warga terdampak banjir di Kampung Melayu pada Rabu (12/2). https://t.co/AbC123",
+    "RT @infojkt: Genangan 30 cm di Jl. Daan Mogot arah Tangerang, pengendara diimbau mencari jalur lain",
+])
+def test_shared_news_and_headlines_are_not_reports(normalizer, text):
+    result = normalizer.normalize(text)
+    assert not result.is_report and result.urgency == "normal"
+
+
+@pytest.mark.parametrize("text", [
+    "air udah masuk rumahku sepinggang di cipinang melayu https://t.co/Xyz789",
+    "tolong ada nenek terjebak banjir di lantai 2 rumahnya di kampung pulo, air masih naik https://t.co/Q1w2e3",
+])
+def test_a_link_does_not_make_a_first_hand_report_news(normalizer, text):
+    assert normalizer.normalize(text).is_report
+
+
+@pytest.mark.parametrize("text", [
     "selamat siang pak, ayunan di taman bermain RW 3 besinya keropos dan patah, mohon diperbaiki, terima kasih",
     "saya penjual sayur keliling, lapak di pasar dibongkar tanpa pemberitahuan, mohon keadilan",
 ])
