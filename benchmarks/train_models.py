@@ -109,9 +109,11 @@ def recalls(log_probabilities, truth, shift) -> list[float]:
 
 def type_head(normalizer, words, chars):
     """The type classifier and its prior shift (in TYPES order), chosen by 5-fold cross-validation on the real
-    labels (the hand-written sets always train, never measure)."""
-    real = [(r.text, r.type) for r in corpus.judged("labels_train_*.jsonl") if r.type in TYPES]
-    own = own_sets("type")
+    labels drawn at random (the sought candidates and the hand-written sets always train, never measure)."""
+    labelled = [r for r in corpus.judged("labels_train_*.jsonl") if r.type in TYPES]
+    real = [(r.text, r.type) for r in labelled if r.sample != "candidates"]  # drawn at random: their mix is real
+    # Messages sought for being suggestions or questions train, but never measure (their mix is not real).
+    own = [(r.text, r.type) for r in labelled if r.sample == "candidates"] + own_sets("type")
     real_matrix, own_matrix = type_matrix(normalizer, words, chars, [t for t, _ in real]), \
         type_matrix(normalizer, words, chars, [t for t, _ in own])
     truth = np.array([TYPES.index(label) for _, label in real])
@@ -131,7 +133,7 @@ def type_head(normalizer, words, chars):
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=0).fit(
         vstack([real_matrix, own_matrix]), [TYPES[k] for k in truth] + own_labels)
     by_class = dict(zip(TYPES, (0.0, *shift), strict=True))
-    print(f"type head: {len(real)} real and {len(own)} hand-written messages; C {c}, prior shift "
+    print(f"type head: {len(real)} real messages drawn at random, {len(own)} sought or hand-written; C {c}, prior shift "
           f"{', '.join(f'{t} {v:+.2f}' for t, v in by_class.items())}; cross-validated recall "
           f"{', '.join(f'{t} {r:.2f}' for t, r in zip(TYPES, found, strict=True))} (macro {score:.3f})")
     return model, np.array([by_class[t] for t in model.classes_])
