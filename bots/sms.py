@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ MEDIA_HOSTS = {"api.twilio.com": "https"}  # where MMS media are fetched from wi
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
 MEDIA_SECONDS = 60
 SIGNATURE_HEADER = "X-Twilio-Signature"
+CLOCK_SKEW = timedelta(minutes=2)  # between our clock and Twilio's, when matching a message already sent
 STOPPED = 21610  # the recipient replied STOP: never message them again
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
@@ -100,6 +102,20 @@ class SmsAdapter:
         except requests.RequestException as error:
             raise RetryableError(f"twilio media unreachable: {type(error).__name__}") from None
         return bytes(data), (media.content_type or content_type).split(";")[0]
+
+    def find_sent(self, message: Outgoing, since: datetime) -> str | None:
+        """The sid of this very message if Twilio already took it (asked before resending one whose sender died
+        mid-send): the newest messages to the recipient from our number, matched on body and time."""
+        body = message.text[: self.capabilities.max_length]
+        try:
+            recent = self.client.messages.list(to=message.recipient, from_=self._from, limit=20)
+        except (TwilioException, OSError) as error:
+            raise RetryableError(f"twilio unreachable: {error}") from None
+        earliest = since.replace(tzinfo=since.tzinfo or timezone.utc) - CLOCK_SKEW
+        for sent in recent:
+            if sent.body == body and (sent.date_created is None or sent.date_created >= earliest):
+                return sent.sid
+        return None
 
     def send(self, message: Outgoing) -> str:
         try:

@@ -208,6 +208,13 @@ class ScheduleConfig(Strict):
     give_up_sending_after_hours: float = Field(default=24, gt=0)  # a provider down or rate-limiting is waited out
 
 
+class SendLimit(Strict):
+    """A provider's published sending limit, which the outbox keeps to (per sending process)."""
+
+    per_second: float | None = Field(default=None, gt=0)  # all recipients together
+    per_recipient_seconds: float = Field(default=0, ge=0)  # at least this long between two sends to one recipient
+
+
 class ConsoleConfig(Strict):
     """The officers' web console under /console/."""
 
@@ -238,6 +245,7 @@ class Config(Strict):
     normalizer: NormalizerConfig = NormalizerConfig()
     conversation: ConversationConfig = ConversationConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    send_limits: dict[str, SendLimit] = {}  # channel → its provider's limit; a channel not named is not paced
     cases: CasesConfig = CasesConfig()
     console: ConsoleConfig = ConsoleConfig()
     lifecycle: LifecycleConfig

@@ -34,6 +34,7 @@ from gateway.dispatch import NamedPlace, plan_dispatch
 from gateway.duplicates import likely_duplicates
 from gateway.intake import Submission, reporter_names, submit_report
 from gateway.officers import officer_turn
+from gateway.pacing import Pacer
 from gateway.services import Services
 from normalizer import redact
 from store import lifecycle
@@ -70,6 +71,7 @@ class Worker:
         # has the adapters for); None: every channel.
         self.channels = channels
         self._pool: ThreadPoolExecutor | None = None  # sends to several recipients at once, made on first need
+        self.pacer = Pacer(services.config.send_limits)  # within the providers' published limits
         self._pool_lock = threading.Lock()
 
     def run_once(self) -> int:
@@ -312,9 +314,11 @@ class Worker:
 
     # -- outbox -----------------------------------------------------------------------------------
 
-    def dispatch_outbox(self, limit: int = 20, lease: timedelta = timedelta(seconds=60)) -> int:
-        """Send what is due, recipients in parallel, each recipient's messages in order; each
-        recipient's outcomes are recorded as soon as its messages are done (well within the lease)."""
+    def dispatch_outbox(self, limit: int | None = None, lease: timedelta = timedelta(seconds=60)) -> int:
+        """Send what is due, recipients in parallel, each recipient's messages in order. At most one message per
+        sending thread is claimed (the default limit) and each outcome is recorded the moment it is known, so a
+        crash can repeat only the sends that were on the wire."""
+        limit = limit or self.services.config.server.send_threads
         claimed = claim_due_outbound(self.services.db, limit=limit, lease=lease, channels=self.channels)
         if not claimed:
             return 0
@@ -333,15 +337,16 @@ class Worker:
             return self._pool
 
     def _send_in_order(self, messages: list[OutboundMessage]) -> int:
-        """One recipient's messages, oldest first; after a failure the rest wait their turn, untried."""
+        """One recipient's messages, oldest first, each outcome recorded at once; after a failure the rest wait
+        their turn, untried."""
+        give_up = timedelta(hours=self.services.config.schedule.give_up_sending_after_hours)
         results = []
         for message in messages:
             if results and results[-1].error is not None:
                 results.append(SendResult(message.id, error="an earlier message to this recipient failed", tried=False))
             else:
                 results.append(self._send(message))
-        record_results(self.services.db, results,
-                       timedelta(hours=self.services.config.schedule.give_up_sending_after_hours))
+            record_results(self.services.db, results[-1:], give_up)
         return sum(result.error is None for result in results)
 
     def _send(self, message: OutboundMessage) -> SendResult:
@@ -349,7 +354,15 @@ class Worker:
         if adapter is None:
             return SendResult(message.id, error=f"no adapter for channel {message.channel}")
         try:
-            return SendResult(message.id, adapter.send(outgoing_from(message)))
+            outgoing = outgoing_from(message)
+            # Reclaimed from a sender that died mid-send: a provider that can say whether it took the message
+            # is asked first, so the citizen does not get it twice.
+            found = (adapter.find_sent(outgoing, since=message.created_at)
+                     if getattr(message, "maybe_sent", False) and hasattr(adapter, "find_sent") else None)
+            if found:
+                return SendResult(message.id, found)
+            self.pacer.wait_turn(message.channel, message.recipient)
+            return SendResult(message.id, adapter.send(outgoing))
         except RetryableError as error:
             return SendResult(message.id, error=str(error), retry_after=error.retry_after)
         except PermanentError as error:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from store.db import Database, claim_rows, insert_ignoring_repeats
+from store.db import Database, insert_ignoring_repeats
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
@@ -59,7 +59,7 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
                        channels: tuple[str, ...] | None = None) -> list[OutboundMessage]:
     """Claim due messages (only those of `channels` when given); rows another worker holds are skipped, not
     waited for. A citizen's messages go one at a time, in order: none is claimed while an earlier one to the
-    same contact is unsent."""
+    same contact is unsent. Each claimed row says whether it `maybe_sent` (reclaimed from a dead sender)."""
     now = utcnow()
     due = or_(
         and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
@@ -76,7 +76,14 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
     statement = (
         statement.order_by(OutboundMessage.next_attempt_at, OutboundMessage.id).limit(limit).with_for_update(skip_locked=True)
     )
-    return claim_rows(db, statement, "sending", now + lease)
+    with db.transaction() as session:
+        rows = list(session.scalars(statement))
+        for row in rows:
+            # A lease that ran out while 'sending': the sender died, maybe after the provider took the message.
+            row.maybe_sent = row.status == "sending"
+            row.status, row.claimed_until = "sending", now + lease
+            row.attempts += 1
+        return rows
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,37 @@ def test_a_provider_outage_is_retried(sms, twilio, units_db):
     assert worker.dispatch_outbox() == 1 and len(twilio.messages) == 2
 
 
+def _died_mid_send(units_db) -> OutboundMessage:
+    """The last reply as a sender that died mid-send leaves it: 'sending', its lease run out."""
+    with units_db.transaction() as session:
+        row = session.scalar(select(OutboundMessage).order_by(OutboundMessage.id.desc()))
+        row.status, row.claimed_until, row.provider_message_id, row.sent_at = "sending", row.created_at, None, None
+        return row
+
+
+def test_a_reply_twilio_took_before_its_sender_died_is_not_sent_again(sms, twilio, units_db):
+    client, worker, config = sms
+    text_in(client, config, "halo")
+    drain(worker)
+    [taken] = twilio.accepted
+    _died_mid_send(units_db)
+    assert worker.dispatch_outbox() == 1
+    assert len(twilio.messages) == 1, "Twilio was asked, not sent the reply again"
+    with units_db.transaction() as session:
+        row = session.scalar(select(OutboundMessage))
+        assert (row.status, row.provider_message_id) == ("sent", taken["sid"])
+
+
+def test_a_reply_twilio_never_got_before_its_sender_died_is_sent_once(sms, twilio, units_db):
+    client, worker, config = sms
+    twilio.fail_next(503, 20500, "Service unavailable")  # the first try never reached Twilio's list
+    text_in(client, config, "halo")
+    drain(worker)
+    _died_mid_send(units_db)
+    assert worker.dispatch_outbox() == 1
+    assert len(twilio.accepted) == 1 and twilio.messages[-1]["To"] == PHONE
+
+
 @pytest.mark.parametrize(("text", "count"), [("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("é" * 160, 1), ("€" * 80, 1), ("ü" * 70, 1), ("ğ" * 71, 2)])
 def test_segment_counting(text, count):
     assert segments(text) == count

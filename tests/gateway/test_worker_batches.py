@@ -121,3 +121,34 @@ def test_a_citizens_replies_are_claimed_one_at_a_time_in_order(app, units_db):
         [claimed] = claim_due_outbound(units_db)
         assert claimed.body == f"#{number}" and claim_due_outbound(units_db) == [], "the next waits for this one"
         mark_sent(units_db, claimed.id, f"id-{number}")
+
+
+def test_a_crash_mid_round_keeps_the_sends_already_made_recorded(app, units_db):
+    """Each outcome is recorded the moment it is known: a sender killed on its second message leaves the first
+    marked sent (not resent when the lease runs out); what it had not finished stays claimed until its lease ends."""
+    sent = []
+
+    def deliver(out):
+        if sent:
+            raise SystemExit("killed")  # the process dies on the wire
+        sent.append(out.text)
+
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(deliver)})
+    with units_db.transaction() as session:
+        for number in range(3):
+            queue_outbound(session, channel=CHANNEL, recipient="warga-1", body=f"#{number}", idempotency_key=f"k{number}")
+    with pytest.raises(SystemExit):
+        worker.dispatch_outbox()
+    with units_db.transaction() as session:
+        rows = {m.body: m.status for m in session.scalars(select(OutboundMessage))}
+    assert rows == {"#0": "sent", "#1": "sending", "#2": "sending"}
+
+
+def test_no_more_messages_are_claimed_than_there_are_sending_threads(app, units_db):
+    threads = app.extensions["lapor"].config.server.send_threads
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: None)})
+    with units_db.transaction() as session:
+        for number in range(threads * 2 + 1):
+            queue_outbound(session, channel=CHANNEL, recipient=f"warga-{number}", body="hai", idempotency_key=f"k{number}")
+    assert worker.dispatch_outbox() == threads, "the in-flight window is one send per sending thread"
+    assert worker.dispatch_outbox() == threads and worker.dispatch_outbox() == 1

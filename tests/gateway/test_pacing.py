@@ -1,0 +1,63 @@
+"""The outbox keeps to a provider's published limits: per recipient and overall."""
+
+import threading
+
+from gateway.config import SendLimit
+from gateway.pacing import Pacer
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_one_chat_gets_one_message_a_second():
+    clock = FakeClock()
+    pacer = Pacer({"telegram": SendLimit(per_second=30, per_recipient_seconds=1)}, clock, clock.sleep)
+    sent_at = []
+    for _ in range(3):
+        pacer.wait_turn("telegram", "42")
+        sent_at.append(clock.now)
+    assert sent_at == [0.0, 1.0, 2.0]
+
+
+def test_all_chats_together_stay_within_the_overall_rate():
+    clock = FakeClock()
+    pacer = Pacer({"telegram": SendLimit(per_second=30, per_recipient_seconds=1)}, clock, clock.sleep)
+    for chat in range(61):
+        pacer.wait_turn("telegram", str(chat))
+    assert abs(clock.now - 2.0) < 1e-9, "61 sends at 30 a second take two seconds after the first"
+
+
+def test_a_channel_without_a_limit_never_waits():
+    clock = FakeClock()
+    pacer = Pacer({"telegram": SendLimit(per_second=1)}, clock, clock.sleep)
+    assert [pacer.wait_turn("sms", "+62811") for _ in range(5)] == [0.0] * 5
+
+
+def test_threads_are_handed_distinct_turns():
+    waits, lock = [], threading.Lock()
+    pacer = Pacer({"x": SendLimit(per_second=100)})
+
+    def send():
+        waited = pacer.wait_turn("x", "someone")
+        with lock:
+            waits.append(waited)
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(waits) == 10 and max(waits) >= 0.08, "ten sends at 100 a second span at least 90 ms"
+
+
+def test_the_configured_limits_are_telegrams_published_ones(config):
+    limit = config.send_limits["telegram"]
+    assert (limit.per_second, limit.per_recipient_seconds) == (30, 1)
