@@ -62,6 +62,11 @@ def parse_submission(form: MultiDict, config: Config, actor: Actor) -> Submissio
 def parse_query(args: MultiDict, config: Config) -> ReportQuery:
     """GET requests: the standard filters → a ReportQuery, or Open311Error(400)."""
     limit = config.open311.max_results
+    if "status" in args and not _list(args, "status"):
+        raise bad("status must be open or closed (or left out), not empty")
+    statuses = _statuses(_list(args, "status"))
+    start = _date(args, "start_date", config)  # malformed filters are refused even where ids make them moot
+    end = _date(args, "end_date", config)
     ids = _list(args, "service_request_id")
     if ids:  # the spec: with ids, every other filter is ignored
         if len(ids) > MAX_IDS:
@@ -71,10 +76,7 @@ def parse_query(args: MultiDict, config: Config) -> ReportQuery:
     for code in codes:
         if config.category(code) is None:
             raise bad(f"service_code {code!r} not found")
-    statuses = _statuses(_list(args, "status"))
     window = timedelta(days=config.open311.default_window_days)
-    start = _date(args, "start_date", config)
-    end = _date(args, "end_date", config)
     if start is None and end is None:
         end = utcnow()
         start = end - window

@@ -299,6 +299,8 @@ def test_an_oversized_body_is_413_and_stores_nothing(client, units_db, config):
         ("start_date=2026-01-01T00:00:00Z&end_date=2026-11-01T00:00:00Z", "may not span more than 90 days"),
         ("status=pending", "status must be open or closed"),
         ("service_code=ufo", "service_code 'ufo' not found"),
+        ("status=", "status must be open or closed (or left out), not empty"),
+        ("service_request_id=JKT-2611-00001&start_date=kemarin", "start_date must be a W3C datetime"),
     ],
 )
 def test_bad_queries_are_400(client, query, message):
