@@ -42,7 +42,7 @@ from store.attachments import AttachmentError, attach_to_report, save_attachment
 from store.conversations import follow_report, is_following, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
 from store.models import ContactIdentity, OutboundMessage, Report
-from store.outbox import SendResult, claim_due_outbound, queue_outbound, record_results
+from store.outbox import SendResult, claim_due_outbound, hasten_retries, queue_outbound, record_results
 from store.reporters import Contact, find_or_add_contact
 from store.reports import (
     Actor,
@@ -347,6 +347,8 @@ class Worker:
             else:
                 results.append(self._send(message))
             record_results(self.services.db, results[-1:], give_up)
+            if results[-1].error is None and message.last_error is not None:  # a retry went through: it is back
+                hasten_retries(self.services.db, message.channel)
         return sum(result.error is None for result in results)
 
     def _send(self, message: OutboundMessage) -> SendResult:

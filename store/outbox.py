@@ -21,11 +21,11 @@ from store.types import utcnow
 # A provider that is down or rate-limiting is waited out, however many tries that takes: a reply is given up
 # only this long after it was queued (`schedule.give_up_sending_after_hours`). Refusals fail at once.
 GIVE_UP_AFTER = timedelta(hours=24)
-RETRY_CAP = 60.0  # seconds: the longest wait of our own between tries, so a recovered provider is reached soon
+RETRY_CAP = 30.0  # seconds: the longest wait of our own between tries, so a recovered provider is reached soon
 
 
 def backoff(attempts: int, base: float = 5.0, cap: float = RETRY_CAP) -> timedelta:
-    """5 s, 10 s, 20 s… doubling per failed attempt, at most a minute (a recovered provider is reached soon)."""
+    """5 s, 10 s, 20 s… doubling per failed attempt, at most RETRY_CAP (a recovered provider is reached soon)."""
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
@@ -112,6 +112,19 @@ def record_results(db: Database, results: list[SendResult], give_up_after: timed
         for result in results:
             if result.error is not None:
                 _apply_failure(session, result, give_up_after)
+
+
+def hasten_retries(db: Database, channel: str) -> int:
+    """The provider is back (a retried send just went through): every reply to it waiting out a backoff is due
+    now, so the backlog clears in seconds instead of at each message's own next try (pacing spreads them)."""
+    now = utcnow()
+    with db.transaction() as session:
+        return session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.channel == channel, OutboundMessage.status == "pending",
+                   OutboundMessage.last_error.is_not(None), OutboundMessage.next_attempt_at > now)
+            .values(next_attempt_at=now)
+        ).rowcount
 
 
 def mark_sent(db: Database, message_id: int, provider_message_id: str) -> None:

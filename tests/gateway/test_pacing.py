@@ -58,6 +58,6 @@ def test_threads_are_handed_distinct_turns():
     assert len(waits) == 10 and max(waits) >= 0.08, "ten sends at 100 a second span at least 90 ms"
 
 
-def test_the_configured_limits_are_telegrams_published_ones(config):
+def test_the_configured_limits_keep_within_telegrams_published_ones(config):
     limit = config.send_limits["telegram"]
-    assert (limit.per_second, limit.per_recipient_seconds) == (30, 1)
+    assert limit.per_second <= 30 and limit.per_recipient_seconds >= 1

@@ -152,3 +152,24 @@ def test_no_more_messages_are_claimed_than_there_are_sending_threads(app, units_
             queue_outbound(session, channel=CHANNEL, recipient=f"warga-{number}", body="hai", idempotency_key=f"k{number}")
     assert worker.dispatch_outbox() == threads, "the in-flight window is one send per sending thread"
     assert worker.dispatch_outbox() == threads and worker.dispatch_outbox() == 1
+
+
+def test_when_a_retry_goes_through_the_channels_other_retries_are_due_at_once(app, units_db):
+    """A recovered provider is reached at once by every reply waiting out its backoff, not one by one."""
+    down = [True]
+
+    def deliver(out):
+        if down[0]:
+            raise RetryableError("provider 503")
+
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(deliver)})
+    with units_db.transaction() as session:
+        for number in range(3):
+            queue_outbound(session, channel=CHANNEL, recipient=f"warga-{number}", body="hai", idempotency_key=f"k{number}")
+    assert worker.dispatch_outbox() == 0
+    down[0] = False
+    with units_db.transaction() as session:
+        first = session.scalar(select(OutboundMessage).order_by(OutboundMessage.id))
+        first.next_attempt_at = first.created_at  # its backoff is over; the others' are not
+    assert worker.dispatch_outbox() == 1
+    assert worker.dispatch_outbox() == 2, "the rest were made due when the first retry went through"

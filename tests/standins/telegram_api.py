@@ -30,6 +30,8 @@ class TelegramStandIn(LoopbackServer):
         self.updates: list[dict] = []  # served by getUpdates (offset honoured)
         self.answered: set[str] = set()  # callback query ids answered with answerCallbackQuery
         self._lock = threading.Lock()
+        self.outage: tuple[int, dict] | None = None  # while set, every sendMessage gets this answer
+        self.accepted: list[tuple[float, dict]] = []  # (monotonic time, params) of each sendMessage that succeeded
         super().__init__(self._handler())
 
     @property
@@ -45,9 +47,22 @@ class TelegramStandIn(LoopbackServer):
             body["parameters"] = {"retry_after": retry_after}
         self.failures.append((status, body))
 
+    def begin_outage(self, status: int, retry_after: int | None = None) -> None:
+        """Refuse every sendMessage from now on (500: down; 429 with retry_after: rate-limited) until end_outage."""
+        description = "Too Many Requests: retry after %s" % retry_after if status == 429 else "Internal Server Error"
+        body = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        self.outage = (status, body)
+
+    def end_outage(self) -> None:
+        self.outage = None
+
     def _answer(self, method: str, params: dict) -> tuple[int, dict]:
         with self._lock:
             self.calls.append((method, params))
+            if method == "sendMessage" and self.outage is not None:
+                return self.outage
             if method != "getMe" and self.failures:
                 return self.failures.pop(0)
             if method == "getMe":
@@ -66,7 +81,10 @@ class TelegramStandIn(LoopbackServer):
             if method == "answerCallbackQuery":
                 return self._answer_callback(params.get("callback_query_id"))
             if method == "sendMessage":
-                return self._send_message(params)
+                status, body = self._send_message(params)
+                if status == 200:
+                    self.accepted.append((time.monotonic(), params))
+                return status, body
             return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: method {method} not supported here"}
 
     def _answer_callback(self, query_id: str | None) -> tuple[int, dict]:

@@ -25,6 +25,7 @@ class TwilioStandIn(LoopbackServer):
         self.account_sid, self.auth_token = account_sid, auth_token
         self.messages: list[dict] = []  # every create request's form
         self.accepted: list[dict] = []  # the messages it took, as the API lists them
+        self.outage: tuple[int, dict] | None = None  # while set, every create gets this answer
         self.failures: list[tuple[int, dict]] = []
         super().__init__(self._handler())
 
@@ -34,6 +35,15 @@ class TwilioStandIn(LoopbackServer):
 
     def fail_next(self, status: int, code: int, message: str) -> None:
         self.failures.append((status, {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}))
+
+    def begin_outage(self, status: int) -> None:
+        """Refuse every create from now on (500: down; 429: too many requests) until end_outage."""
+        code, message = (20429, "Too Many Requests") if status == 429 else (20500, "Internal Server Error")
+        self.outage = (status, {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                                "status": status})
+
+    def end_outage(self) -> None:
+        self.outage = None
 
     def _handler(self):
         standin = self
@@ -67,6 +77,8 @@ class TwilioStandIn(LoopbackServer):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 standin.messages.append(form)
+                if standin.outage is not None:
+                    return self.reply_json(*standin.outage)
                 if standin.failures:
                     return self.reply_json(*standin.failures.pop(0))
                 sid = "SM" + uuid.uuid4().hex
