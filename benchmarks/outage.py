@@ -74,6 +74,14 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
     telegram, twilio = TelegramStandIn(TOKEN).start(), TwilioStandIn(SID, AUTH).start()
+    sms_accepted_at: list[float] = []
+
+    class Stamped(list):  # when Twilio took each message
+        def append(self, message):
+            sms_accepted_at.append(time.monotonic())
+            super().append(message)
+
+    twilio.accepted = Stamped()
     outage = args.minutes * 60
     with tempfile.TemporaryDirectory() as workdir, contextlib.ExitStack() as stack:
         url = args.database_url and str(stack.enter_context(scratch_schema(args.database_url, prefix="outage")))
@@ -99,17 +107,13 @@ def main() -> None:
             telegram.end_outage()
             twilio.end_outage()
             recovered = time.monotonic()
-            last_count, last_change = -1, recovered
             while time.monotonic() - recovered < SETTLE_SECONDS:
                 statuses = outbox(url)
                 if statuses["pending"] + statuses["sending"] == 0:
                     break
-                accepted = len(telegram.accepted) + len(twilio.accepted)
-                if accepted != last_count:
-                    last_count, last_change = accepted, time.monotonic()
                 time.sleep(0.5)
             statuses = outbox(url)
-            latest = max([t for t, _ in telegram.accepted] + [last_change])
+            latest = max([t for t, _ in telegram.accepted] + sms_accepted_at + [recovered])
             replies = Counter((str(p.get("chat_id")), p.get("text")) for _, p in telegram.accepted)
             replies.update((m["to"], m["body"]) for m in twilio.accepted)
             twice = sum(n - 1 for n in replies.values() if n > 1)

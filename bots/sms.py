@@ -103,19 +103,19 @@ class SmsAdapter:
             raise RetryableError(f"twilio media unreachable: {type(error).__name__}") from None
         return bytes(data), (media.content_type or content_type).split(";")[0]
 
-    def find_sent(self, message: Outgoing, since: datetime) -> str | None:
-        """The sid of this very message if Twilio already took it (asked before resending one whose sender died
-        mid-send): the newest messages to the recipient from our number, matched on body and time."""
+    def find_sent(self, message: Outgoing, since: datetime) -> list[str]:
+        """The sids of messages Twilio already took that could be this one (asked before resending one whose sender
+        died mid-send), newest first: to the recipient from our number, the same body, sent since it was queued."""
         body = message.text[: self.capabilities.max_length]
         try:
             recent = self.client.messages.list(to=message.recipient, from_=self._from, limit=20)
+        except TwilioRestException as error:
+            raise RetryableError(f"twilio {error.status}: {error.msg}") from None
         except (TwilioException, OSError) as error:
-            raise RetryableError(f"twilio unreachable: {error}") from None
+            raise RetryableError(f"twilio unreachable: {type(error).__name__}") from None
         earliest = since.replace(tzinfo=since.tzinfo or timezone.utc) - CLOCK_SKEW
-        for sent in recent:
-            if sent.body == body and (sent.date_created is None or sent.date_created >= earliest):
-                return sent.sid
-        return None
+        return [sent.sid for sent in recent
+                if sent.body == body and (sent.date_created is None or sent.date_created >= earliest)]
 
     def send(self, message: Outgoing) -> str:
         try:

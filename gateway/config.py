@@ -213,6 +213,7 @@ class SendLimit(Strict):
 
     per_second: float | None = Field(default=None, gt=0)  # all recipients together
     per_recipient_seconds: float = Field(default=0, ge=0)  # at least this long between two sends to one recipient
+    per_group_seconds: float = Field(default=0, ge=0)  # the same for a group chat (Telegram: an id starting with '-')
 
 
 class ConsoleConfig(Strict):

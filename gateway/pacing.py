@@ -32,8 +32,9 @@ class Pacer:
             turn = max(now, self._next_for_channel.get(channel, now), self._next_for_recipient.get(key, now))
             if limit.per_second:
                 self._next_for_channel[channel] = turn + 1.0 / limit.per_second
-            if limit.per_recipient_seconds:
-                self._next_for_recipient[key] = turn + limit.per_recipient_seconds
+            spacing = limit.per_group_seconds if recipient.startswith("-") else limit.per_recipient_seconds
+            if spacing:
+                self._next_for_recipient[key] = turn + spacing
                 if len(self._next_for_recipient) > 10_000:
                     self._next_for_recipient = {k: t for k, t in self._next_for_recipient.items() if t > now - FORGET_AFTER}
         wait = turn - now

@@ -42,7 +42,14 @@ from store.attachments import AttachmentError, attach_to_report, save_attachment
 from store.conversations import follow_report, is_following, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
 from store.models import ContactIdentity, OutboundMessage, Report
-from store.outbox import SendResult, claim_due_outbound, hasten_retries, queue_outbound, record_results
+from store.outbox import (
+    SendResult,
+    claim_due_outbound,
+    hasten_retries,
+    queue_outbound,
+    record_results,
+    recorded_provider_ids,
+)
 from store.reporters import Contact, find_or_add_contact
 from store.reports import (
     Actor,
@@ -61,6 +68,11 @@ log = logging.getLogger(__name__)
 CITIZEN = Actor("citizen")
 DETAIL_NOTE = "Keterangan tambahan dari pelapor"  # internal notes in a report's history, for officers
 LOCATION_NOTE = "Lokasi dari pelapor: {place}"
+EARLIER_FAILED = "an earlier message to this recipient failed"  # why a reply waits, untried
+
+
+class UnsureError(Exception):
+    """Whether the provider already has a message could not be found out: it is not sent, and asked about again."""
 
 
 class Worker:
@@ -343,13 +355,23 @@ class Worker:
         results = []
         for message in messages:
             if results and results[-1].error is not None:
-                results.append(SendResult(message.id, error="an earlier message to this recipient failed", tried=False))
+                results.append(SendResult(message.id, error=EARLIER_FAILED, tried=False))
             else:
                 results.append(self._send(message))
             record_results(self.services.db, results[-1:], give_up)
-            if results[-1].error is None and message.last_error is not None:  # a retry went through: it is back
+            if results[-1].error is None and message.last_error not in (None, EARLIER_FAILED):  # a retry went through
                 hasten_retries(self.services.db, message.channel)
         return sum(result.error is None for result in results)
+
+    def _already_sent(self, adapter, message: OutboundMessage, outgoing: Outgoing) -> str | None:
+        """Reclaimed from a sender that died mid-send: a provider that can say whether it took the message is asked
+        first, so the citizen does not get it twice; a match another outbox row already owns is not this one."""
+        try:
+            candidates = adapter.find_sent(outgoing, since=message.created_at)
+        except Exception as error:
+            raise UnsureError(f"could not ask the provider whether it was sent: {error}") from None
+        taken = recorded_provider_ids(self.services.db, message.channel, candidates)
+        return next((sid for sid in candidates if sid not in taken), None)
 
     def _send(self, message: OutboundMessage) -> SendResult:
         adapter = self.adapters.get(message.channel)
@@ -357,14 +379,14 @@ class Worker:
             return SendResult(message.id, error=f"no adapter for channel {message.channel}")
         try:
             outgoing = outgoing_from(message)
-            # Reclaimed from a sender that died mid-send: a provider that can say whether it took the message
-            # is asked first, so the citizen does not get it twice.
-            found = (adapter.find_sent(outgoing, since=message.created_at)
-                     if getattr(message, "maybe_sent", False) and hasattr(adapter, "find_sent") else None)
-            if found:
-                return SendResult(message.id, found)
+            if getattr(message, "maybe_sent", False) and hasattr(adapter, "find_sent"):
+                found = self._already_sent(adapter, message, outgoing)
+                if found:
+                    return SendResult(message.id, found)
             self.pacer.wait_turn(message.channel, message.recipient)
             return SendResult(message.id, adapter.send(outgoing))
+        except UnsureError as error:
+            return SendResult(message.id, error=str(error), unsure=True)
         except RetryableError as error:
             return SendResult(message.id, error=str(error), retry_after=error.retry_after)
         except PermanentError as error:

@@ -204,12 +204,12 @@ class Classifier:
             return Scored("permintaan_informasi", _confidence(question, complaint), evidence)
         return Scored("pengaduan", _confidence(complaint + 0.5, question + suggestion), [m.phrase for m in cues if m.label == "complaint:strong"])
 
-    def is_news(self, text: str, words: list[str]) -> bool:
-        """A shared headline or post about others (a link or dateline, nobody speaking for themselves, nobody asking
-        for help): news of a flood is no report of one."""
-        return bool(NEWS_SIGNS.search(text)) and not any(
-            w in FIRST_PERSON or w in self.help_words or (len(w) >= 6 and w.endswith("ku")) for w in words  # rumahku
-        )
+    def news_signs(self, text: str, words: list[str]) -> str | None:
+        """"dateline" or "link" for a shared headline or post about others (nobody speaking for themselves, nobody
+        asking for help): news of a flood is no report of one. None when it reads as someone's own message."""
+        sign = "dateline" if DATELINE.search(text) else "link" if LINK.search(text) else None
+        speaking = any(w in FIRST_PERSON or w in self.help_words or (len(w) >= 6 and w.endswith("ku")) for w in words)
+        return None if speaking else sign  # 'ku': rumahku
 
     def is_report(self, cues: list[Match], category_score: float, has_location: bool, word_count: int,
                   model_probability: float = 0.0, news: bool = False) -> Scored:
@@ -277,11 +277,11 @@ class Classifier:
         return Scored("normal", 0.8, [])
 
 
-# Signs of a shared headline or post: a link or a news dateline ("Selasa (4/3)"), a retweet.
-NEWS_SIGNS = re.compile(
-    r"https?://|\b(?:senin|selasa|rabu|kamis|jumat|sabtu|minggu)\s*\(\d{1,2}/\d{1,2}(?:/\d{2,4})?\)|^RT\b",
-    re.IGNORECASE,
-)
+# Signs of a shared headline or post: a news dateline ("Selasa (4/3)") or a retweet; a link is a weaker one
+# (X puts an attached photo's link in the text).
+DATELINE = re.compile(r"\b(?:senin|selasa|rabu|kamis|jumat|sabtu|minggu)\s*\(\d{1,2}/\d{1,2}(?:/\d{2,4})?\)|^RT\b",
+                      re.IGNORECASE)
+LINK = re.compile(r"https?://", re.IGNORECASE)
 FIRST_PERSON = frozenset("saya aku gw gue gua kami kita ku sy aq i my me we our us mine".split())
 
 

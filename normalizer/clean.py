@@ -35,6 +35,7 @@ UNDOTTED_WORD = re.compile(r"\b\w+\b(?!\.)")
 LETTER = re.compile(r"[^\W\d_]")
 CAPITAL = re.compile(r"[A-Z\u00c0-\u00de]")
 _EXPANDED: dict[tuple[str, int], str] = {}  # words repeat across messages: each is expanded once
+_KEPT: dict[int, dict[str, str]] = {}  # the slang tables keyed by id above, kept alive so an id is never reused
 
 
 def clean_description(text: str, slang: dict[str, str], known_names: tuple[str, ...] = ()) -> str:
@@ -61,6 +62,7 @@ def _expanded(word: str, slang: dict[str, str]) -> str:
     if found is None:
         if len(_EXPANDED) > 200_000:  # bounded: random words cannot grow it forever
             _EXPANDED.clear()
+        _KEPT.setdefault(id(slang), slang)
         found = _EXPANDED[key] = _expand(word, slang)
     return found
 

@@ -101,9 +101,12 @@ class Normalizer:
         has_location = location.precision != "none" or location.in_jakarta is False
         encoded = self.model.encode(words, text) if self.model is not None else None
         guess = self.model.predict(words, text, encoded) if self.model is not None else None
+        # Shared news is no report; but a bare link beside a danger now is a photo of it, not news.
+        sign = self.classifier.news_signs(text, words)
+        news = sign == "dateline" or sign == "link" and self.classifier.urgency(
+            cues, category.value, category_score, words, "pengaduan", category_matches).value != "darurat"
         report = self.classifier.is_report(cues, category_score, has_location, len(tokens),
-                                           guess.probability if guess is not None else 0.0,
-                                           news=self.classifier.is_news(text, words))
+                                           guess.probability if guess is not None else 0.0, news=news)
         is_report = report.value == "yes"
         kind = self._report_type(cues, category_score, text, words, encoded) if is_report else Scored("pengaduan", 0.5)
         urgency = (

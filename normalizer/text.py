@@ -68,6 +68,7 @@ def tokenize(text: str, slang: dict[str, str]) -> list[Token]:
 
 
 _CACHE: dict[tuple[str, int], tuple[str, ...]] = {}
+_KEPT: dict[int, dict[str, str]] = {}  # the slang tables keyed by id above, kept alive so an id is never reused
 
 
 def _normalised(piece: str, slang_id: int, slang: dict[str, str]) -> tuple[str, ...]:
@@ -82,6 +83,7 @@ def _normalised(piece: str, slang_id: int, slang: dict[str, str]) -> tuple[str, 
         cached = tuple(single for part in _split_number_suffix(slang.get(word, word)) for single in part.split())
         if len(_CACHE) > 200_000:
             _CACHE.clear()
+        _KEPT.setdefault(slang_id, slang)
         _CACHE[key] = cached
     return cached
 

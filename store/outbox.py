@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from store.db import Database, insert_ignoring_repeats
+from store.db import Database, claim_rows, insert_ignoring_repeats
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
 # A provider that is down or rate-limiting is waited out, however many tries that takes: a reply is given up
 # only this long after it was queued (`schedule.give_up_sending_after_hours`). Refusals fail at once.
 GIVE_UP_AFTER = timedelta(hours=24)
+PROVIDER_WAIT = "provider asked to wait: "  # starts the last error of a reply the provider told to wait (429)
 RETRY_CAP = 30.0  # seconds: the longest wait of our own between tries, so a recovered provider is reached soon
 
 
@@ -76,14 +77,12 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
     statement = (
         statement.order_by(OutboundMessage.next_attempt_at, OutboundMessage.id).limit(limit).with_for_update(skip_locked=True)
     )
-    with db.transaction() as session:
-        rows = list(session.scalars(statement))
-        for row in rows:
-            # A lease that ran out while 'sending': the sender died, maybe after the provider took the message.
-            row.maybe_sent = row.status == "sending"
-            row.status, row.claimed_until = "sending", now + lease
-            row.attempts += 1
-        return rows
+    return claim_rows(db, statement, "sending", now + lease, before=_note_maybe_sent)
+
+
+def _note_maybe_sent(row: OutboundMessage) -> None:
+    # A lease that ran out while 'sending': the sender died, maybe after the provider took the message.
+    row.maybe_sent = row.status == "sending"
 
 
 @dataclass(frozen=True)
@@ -97,6 +96,7 @@ class SendResult:
     retry_after: float | None = None  # the provider's wait, seconds
     tried: bool = True  # False: not sent because an earlier message to the same recipient failed
     stop_contact: bool = False  # with a permanent failure: never message this contact again
+    unsure: bool = False  # with an error: whether the provider already has it is unknown; ask again before sending
 
 
 def record_results(db: Database, results: list[SendResult], give_up_after: timedelta = GIVE_UP_AFTER) -> None:
@@ -114,15 +114,26 @@ def record_results(db: Database, results: list[SendResult], give_up_after: timed
                 _apply_failure(session, result, give_up_after)
 
 
+def recorded_provider_ids(db: Database, channel: str, provider_ids: list[str]) -> set[str]:
+    """Which of these provider message ids the outbox has already recorded for one of its messages."""
+    if not provider_ids:
+        return set()
+    with db.transaction() as session:
+        return set(session.scalars(select(OutboundMessage.provider_message_id).where(
+            OutboundMessage.channel == channel, OutboundMessage.provider_message_id.in_(provider_ids))))
+
+
 def hasten_retries(db: Database, channel: str) -> int:
-    """The provider is back (a retried send just went through): every reply to it waiting out a backoff is due
-    now, so the backlog clears in seconds instead of at each message's own next try (pacing spreads them)."""
+    """The provider is back (a retried send just went through): every reply to it waiting out our own backoff is
+    due now, so the backlog clears in seconds instead of at each message's own next try (pacing spreads them).
+    A wait the provider asked for (429 Retry-After) is kept."""
     now = utcnow()
     with db.transaction() as session:
         return session.execute(
             update(OutboundMessage)
             .where(OutboundMessage.channel == channel, OutboundMessage.status == "pending",
-                   OutboundMessage.last_error.is_not(None), OutboundMessage.next_attempt_at > now)
+                   OutboundMessage.last_error.is_not(None), ~OutboundMessage.last_error.startswith(PROVIDER_WAIT),
+                   OutboundMessage.next_attempt_at > now)
             .values(next_attempt_at=now)
         ).rowcount
 
@@ -151,7 +162,12 @@ def _apply_failure(session: Session, result: SendResult, give_up_after: timedelt
         message.status, message.attempts = "pending", message.attempts - 1
         return message
     now = utcnow()
+    if result.unsure and now - message.created_at < give_up_after:  # left 'sending': reclaimed, it is asked about again
+        message.status, message.claimed_until = "sending", now + backoff(message.attempts)
+        return message
     if result.retry and now - message.created_at < give_up_after:
+        if result.retry_after is not None:
+            message.last_error = (PROVIDER_WAIT + result.error)[:2000]
         wait = backoff(message.attempts) if result.retry_after is None else backoff(  # the provider's wait first,
             message.attempts, base=result.retry_after, cap=max(RETRY_CAP, result.retry_after))  # doubled while refused
         message.status, message.next_attempt_at = "pending", now + wait

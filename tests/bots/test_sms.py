@@ -140,6 +140,39 @@ def test_a_reply_twilio_never_got_before_its_sender_died_is_sent_once(sms, twili
     assert len(twilio.accepted) == 1 and twilio.messages[-1]["To"] == PHONE
 
 
+def test_a_reply_whose_check_failed_is_asked_about_again_not_sent_blind(sms, twilio, units_db, monkeypatch):
+    client, worker, config = sms
+    text_in(client, config, "halo")
+    drain(worker)
+    _died_mid_send(units_db)
+    adapter = worker.adapters["sms"]
+    real = adapter.client.messages.list
+    monkeypatch.setattr(adapter.client.messages, "list", lambda **kw: (_ for _ in ()).throw(OSError("list down")))
+    assert worker.dispatch_outbox() == 0
+    with units_db.transaction() as session:
+        row = session.scalar(select(OutboundMessage))
+        assert row.status == "sending" and "could not ask" in row.last_error
+        row.claimed_until = row.created_at  # its wait is over
+    monkeypatch.setattr(adapter.client.messages, "list", real)
+    assert worker.dispatch_outbox() == 1
+    assert len(twilio.accepted) == 1, "asked again when it could be, and found: never sent twice"
+
+
+def test_a_match_another_reply_already_owns_is_not_taken_for_this_one(sms, twilio, units_db):
+    client, worker, config = sms
+    text_in(client, config, "halo")
+    drain(worker)
+    with units_db.transaction() as session:  # the same text to the same number, queued again later
+        first = session.scalar(select(OutboundMessage))
+        from store.outbox import queue_outbound
+        queue_outbound(session, channel="sms", recipient=first.recipient, body=first.body, idempotency_key="again")
+    with units_db.transaction() as session:
+        again = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == "again"))
+        again.status, again.claimed_until, again.attempts = "sending", again.created_at, 1  # died before sending
+    assert worker.dispatch_outbox() == 1
+    assert len(twilio.accepted) == 2, "the earlier reply's sid belongs to the earlier reply: this one was sent"
+
+
 @pytest.mark.parametrize(("text", "count"), [("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("é" * 160, 1), ("€" * 80, 1), ("ü" * 70, 1), ("ğ" * 71, 2)])
 def test_segment_counting(text, count):
     assert segments(text) == count

@@ -27,6 +27,14 @@ def test_one_chat_gets_one_message_a_second():
     assert sent_at == [0.0, 1.0, 2.0]
 
 
+def test_a_group_chat_gets_twenty_messages_a_minute():
+    clock = FakeClock()
+    pacer = Pacer({"telegram": SendLimit(per_second=28, per_recipient_seconds=1, per_group_seconds=3)}, clock, clock.sleep)
+    for _ in range(21):
+        pacer.wait_turn("telegram", "-1001234567890")
+    assert clock.now == 60.0
+
+
 def test_all_chats_together_stay_within_the_overall_rate():
     clock = FakeClock()
     pacer = Pacer({"telegram": SendLimit(per_second=30, per_recipient_seconds=1)}, clock, clock.sleep)
@@ -42,20 +50,22 @@ def test_a_channel_without_a_limit_never_waits():
 
 
 def test_threads_are_handed_distinct_turns():
-    waits, lock = [], threading.Lock()
-    pacer = Pacer({"x": SendLimit(per_second=100)})
+    """Ten threads at once, the clock standing still: each is handed its own turn, a hundredth of a second apart."""
+    waits, lock, start = [], threading.Lock(), threading.Barrier(10)
+    pacer = Pacer({"x": SendLimit(per_second=100)}, clock=lambda: 0.0, sleep=lambda seconds: None)
 
     def send():
+        start.wait()
         waited = pacer.wait_turn("x", "someone")
         with lock:
-            waits.append(waited)
+            waits.append(round(waited, 6))
 
     threads = [threading.Thread(target=send) for _ in range(10)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(waits) == 10 and max(waits) >= 0.08, "ten sends at 100 a second span at least 90 ms"
+    assert sorted(waits) == [round(n / 100, 6) for n in range(10)]
 
 
 def test_the_configured_limits_keep_within_telegrams_published_ones(config):

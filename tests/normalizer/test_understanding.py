@@ -131,8 +131,9 @@ def test_shared_news_and_headlines_are_not_reports(normalizer, text):
 @pytest.mark.parametrize("text", [
     "air udah masuk rumahku sepinggang di cipinang melayu https://t.co/Xyz789",
     "tolong ada nenek terjebak banjir di lantai 2 rumahnya di kampung pulo, air masih naik https://t.co/Q1w2e3",
+    "kebakaran besar di gudang dekat pasar senen, api makin membesar https://t.co/Fr3Pic",
 ])
-def test_a_link_does_not_make_a_first_hand_report_news(normalizer, text):
+def test_a_link_does_not_make_a_first_hand_report_or_a_danger_news(normalizer, text):
     assert normalizer.normalize(text).is_report
 
 

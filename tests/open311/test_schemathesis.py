@@ -7,6 +7,7 @@ codes exist or where the city ends, so a valid-looking unknown code or a point o
 400 with its reason."""
 
 import threading
+import zlib
 from importlib import resources
 
 import pytest
@@ -37,7 +38,7 @@ def served(app):
 @SCHEMA.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_the_api_answers_as_its_openapi_document_says(case, served):
-    if case.method == "POST" and isinstance(case.body, dict) and hash(repr(case.body)) % 4:
+    if case.method == "POST" and isinstance(case.body, dict) and zlib.crc32(repr(case.body).encode()) % 4:
         case.body["api_key"] = API_KEY  # three in four with a valid key
     base = served + ("/open311" if "discovery" in case.path else "/open311/v2")
     case.call_and_validate(base_url=base, excluded_checks=[positive_data_acceptance])
