@@ -94,7 +94,7 @@ def test_a_provider_outage_delays_but_loses_nothing(units_db, worker, phone):
     assert phone.said == []
     with units_db.transaction() as session:
         row = session.scalar(select(OutboundMessage))
-        assert (row.status, row.last_error) == ("pending", "503 from provider")
+        assert (row.status, row.last_error) == ("pending", "provider asked to wait: 503 from provider")
     phone.fail_with = None
     while worker.run_once():
         pass
