@@ -112,6 +112,14 @@ def start_server(url: str, telegram: TelegramStandIn, twilio: TwilioStandIn, wor
     raise SystemExit("the gateway did not start; see server.log")
 
 
+def shut_down(processes: list[subprocess.Popen], *standins) -> None:
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
+    for standin in standins:
+        standin.stop()
+
+
 def peak_memory_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -227,11 +235,7 @@ def main() -> None:
                 per_message, strict=True)) + f"; serve answering /healthz: {bare_cpu:.2f} ms a request")
             print(f"server peak memory (RSS): {' + '.join(f'{peak_memory_mib(p.pid):.0f}' for p in processes)} MiB")
         finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
-            telegram.stop()
-            twilio.stop()
+            shut_down(processes, telegram, twilio)
 
 
 if __name__ == "__main__":

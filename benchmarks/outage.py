@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
-from benchmarks.intake_load import AUTH, SID, TOKEN, drive, request_for, start_server  # noqa: E402
+from benchmarks.intake_load import AUTH, SID, TOKEN, drive, request_for, shut_down, start_server  # noqa: E402
 from store.db import normalise_url  # noqa: E402
 from store.models import OutboundMessage  # noqa: E402
 from store.scratch import scratch_schema  # noqa: E402
@@ -129,11 +129,7 @@ def main() -> None:
             print(f"backlog cleared {latest - recovered:.1f} s after recovery (target ≤ 60 s)")
             print(f"Telegram pace: busiest second {busiest} sends (limit 30), closest two to one chat {closest:.2f} s (limit 1 s)")
         finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
-            telegram.stop()
-            twilio.stop()
+            shut_down(processes, telegram, twilio)
 
 
 if __name__ == "__main__":
