@@ -19,6 +19,7 @@ from normalizer.lexicon import Vocabulary, is_indonesian_word
     "tanggul kali pesanggrahan bocor besar, air mulai masuk perumahan",
     "pohon asem di depan rumah no 12 udah miring mau tumbang ke arah kabel, tolong cepat",
     "segerombolan remaja bawa celurit mau tawuran di lapangan dekat stasiun",
+    "gang kami terkepung banjir sejak subuh, masih ada lansia dan balita di dalam rumah",
 ])
 def test_danger_to_life_now_is_an_emergency(normalizer, text):
     result = normalizer.normalize(text)
@@ -38,6 +39,7 @@ def test_danger_to_life_now_is_an_emergency(normalizer, text):
     "jalan berlubang di depan pasar, sudah dua kali motor jatuh di situ, mohon ditambal",
     "atap rumah warga lansia runtuh sebagian, mohon dibantu program bedah rumah",
     "sudah tiga minggu belum ada tindakan padahal pohon yang tumbang menimpa pagar kami",
+    "pendataan bantuan sembako untuk lansia dan balita di RW 5 belum selesai",
 ])
 def test_politeness_fears_and_near_misses_are_not_emergencies(normalizer, text):
     result = normalizer.normalize(text)
