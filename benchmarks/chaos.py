@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import os
 import random
 import signal
@@ -113,7 +114,7 @@ def post_until_accepted(request: urllib.request.Request) -> int:
                 response.read()
                 if 200 <= response.status < 300:
                     return attempt
-        except (urllib.error.URLError, OSError):
+        except (urllib.error.URLError, OSError, http.client.HTTPException):  # refused, reset, cut off mid-answer
             pass
         time.sleep(0.3)
     raise RuntimeError("a webhook was never accepted")
