@@ -58,6 +58,7 @@ class Outgoing:
     acknowledges: str | None = None  # the press this reply answers (Telegram: answerCallbackQuery first)
     media_urls: tuple[str, ...] = ()
     reply_context: dict[str, Any] = field(default_factory=dict)  # the Incoming's, handed back to its adapter
+    key: str | None = None  # the outbox row's own key: the same on every try, so a provider can spot a repeat
 
 
 class SendError(Exception):

@@ -453,7 +453,7 @@ class EmailAdapter:
         if ticket and context.get("signed_reply", True):  # not on cases sent to units: officers are no reporters
             mail["Reply-To"] = self.reply_address(ticket)
         mail["Date"] = format_datetime(utcnow())
-        mail["Message-ID"] = make_msgid(domain=self.domain or None)
+        mail["Message-ID"] = self._message_id(message)
         if MESSAGE_ID.match(str(context.get("message_id", ""))):
             mail["In-Reply-To"] = context["message_id"]
             mail["References"] = " ".join(
@@ -465,6 +465,14 @@ class EmailAdapter:
             body += "\n\n" + "\n".join(message.media_urls)
         mail.set_content(body)
         return mail
+
+    def _message_id(self, message: Outgoing) -> str:
+        """One Message-ID per outbox row, the same on every try: a mail resent after a crash mid-send is the same
+        mail to the citizen's provider and client, which keep one of the two (no secret or address in it)."""
+        if not message.key:
+            return make_msgid(domain=self.domain or None)
+        digest = hashlib.sha256(f"{self.address}\n{message.key}".encode()).hexdigest()[:32]
+        return f"<{digest}@{self.domain or 'localhost'}>"
 
     def send(self, message: Outgoing) -> str:
         mail = self.compose(message)

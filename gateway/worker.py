@@ -408,6 +408,7 @@ def outgoing_from(message: OutboundMessage) -> Outgoing:
         choices=tuple(tuple((label, data) for label, data in row) for row in extras.get("choices", [])),
         acknowledges=extras.get("acknowledges"),
         reply_context=message.reply_context or {},
+        key=f"outbox-{message.id}",
     )
 
 

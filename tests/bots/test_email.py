@@ -187,6 +187,25 @@ def test_a_report_with_a_photo_threaded_to_its_ticket(email, imap_server, smtp_s
         assert (rating.score, rating.comment) == (5, "cepat sekali, terima kasih")
 
 
+def test_a_reply_resent_after_its_sender_died_is_the_same_mail(email, imap_server, smtp_server, folder, units_db):
+    """SMTP cannot be asked whether a mail went out; resent, it carries the same Message-ID, so the citizen's
+    provider and client keep one of the two."""
+    services, worker = email
+    imap_server.deliver(folder, mail("Sampah menumpuk di depan pasar"))
+    cycle(services, worker)
+    first = smtp_server.mails[-1]
+    with units_db.transaction() as session:
+        row = session.scalar(select(OutboundMessage).order_by(OutboundMessage.id.desc()))
+        row.status, row.claimed_until = "sending", row.created_at  # as a sender that died mid-send leaves it
+    drain(worker)
+    again = smtp_server.mails[-1]
+    assert again is not first and again["Message-ID"] == first["Message-ID"]
+    assert CITIZEN not in first["Message-ID"] and CITY.split("@")[0] not in first["Message-ID"]
+    imap_server.deliver(folder, mail("Jalan berlubang di depan sekolah"))
+    cycle(services, worker)
+    assert smtp_server.mails[-1]["Message-ID"] != first["Message-ID"], "another reply, another Message-ID"
+
+
 def test_only_a_signed_reply_address_ties_a_mail_to_a_ticket(email):
     services, _worker = email
     adapter = services.adapters["email"]
