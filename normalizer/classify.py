@@ -81,7 +81,10 @@ class Classifier:
         self.urgent_pleas = {" ".join(p.lower().split()) for p in cues["urgent"].get("pleas", [])}
         self.urgent_needs_a_plea = {" ".join(p.lower().split()) for p in cues["urgent"].get("needs_a_plea", [])}
         self.help_words = {w for p in cues["urgent"].get("help", []) for w in phrase_tokens(p, slang)}
-        self.vulnerable = {w for p in cues["urgent"].get("vulnerable", []) for w in phrase_tokens(p, slang)} - {"ibu", "orang"}
+        self.vulnerable: dict[str, list[tuple[str, ...]]] = defaultdict(list)  # first word → whole phrases
+        for phrase in cues["urgent"].get("vulnerable", []):
+            tokens = phrase_tokens(phrase, slang)
+            self.vulnerable[tokens[0]].append(tokens)
         self.not_urgent = PhraseIndex(self.vocabulary, slang)
         for phrase in cues["urgent"].get("not", []):
             self.not_urgent.add(phrase, "not")
@@ -241,7 +244,7 @@ class Classifier:
         """Danger to life or property happening now: not questions, suggestions, fears ('takut meledak') or a
         plea for speed ('tolong segera'), which only strengthens a danger named beside it."""
         words = words or []
-        asks_help = any(word in self.help_words or word in self.vulnerable for word in words)
+        asks_help = any(word in self.help_words for word in words) or _names_any(words, self.vulnerable)
         if report_type != "pengaduan" and not asks_help:  # a question about danger is one only with a call for help
             return Scored("normal", 0.75, [])
         not_now = self.not_urgent.find(words)
@@ -306,6 +309,12 @@ def question_marks(text: str) -> float:
 def _split(phrase: str, label: str):
     text, weight = _weighted(phrase)
     return text, label, weight
+
+
+def _names_any(words: list[str], phrases: dict[str, list[tuple[str, ...]]]) -> bool:
+    """Whether one of the phrases (word tuples, by their first word) stands in the words."""
+    return any(tuple(words[start : start + len(phrase)]) == phrase
+               for start, word in enumerate(words) if word in phrases for phrase in phrases[word])
 
 
 def _totals(matches: list[Match]) -> dict[str, float]:

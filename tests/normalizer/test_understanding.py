@@ -40,6 +40,7 @@ def test_danger_to_life_now_is_an_emergency(normalizer, text):
     "atap rumah warga lansia runtuh sebagian, mohon dibantu program bedah rumah",
     "sudah tiga minggu belum ada tindakan padahal pohon yang tumbang menimpa pagar kami",
     "pendataan bantuan sembako untuk lansia dan balita di RW 5 belum selesai",
+    "warga mengungsi sementara karena gedung rumah sakit di sebelah sedang dibongkar",
 ])
 def test_politeness_fears_and_near_misses_are_not_emergencies(normalizer, text):
     result = normalizer.normalize(text)
