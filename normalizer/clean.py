@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from normalizer.redact import redact
-from normalizer.text import ELONGATION, MENTION, URL
+from normalizer.text import ELONGATION, MENTION, URL, WordCache
 
 TITLE_LENGTH = 80
 
@@ -34,8 +34,6 @@ LINE_BREAK = re.compile(r"\s*\n\s*")
 UNDOTTED_WORD = re.compile(r"\b\w+\b(?!\.)")
 LETTER = re.compile(r"[^\W\d_]")
 CAPITAL = re.compile(r"[A-Z\u00c0-\u00de]")
-_EXPANDED: dict[tuple[str, int], str] = {}  # words repeat across messages: each is expanded once
-_KEPT: dict[int, dict[str, str]] = {}  # the slang tables keyed by id above, kept alive so an id is never reused
 
 
 def clean_description(text: str, slang: dict[str, str], known_names: tuple[str, ...] = ()) -> str:
@@ -50,21 +48,10 @@ def clean_description(text: str, slang: dict[str, str], known_names: tuple[str, 
     text = text[:-SIGN_OFF_WINDOW] + SIGN_OFF.sub("", text[-SIGN_OFF_WINDOW:])  # it ends the message: look there only
     text = redact(text, known_names)
     # Slang is expanded ('dpn' → 'depan'); an abbreviation written with its dot ('Jl.', 'kel.') stays as written.
-    text = UNDOTTED_WORD.sub(lambda m: _expanded(m.group(0), slang), text)
+    text = UNDOTTED_WORD.sub(lambda m: _EXPANDED.get(m.group(0), slang), text)
     text = SPACES.sub(" ", text)
     text = LINE_BREAK.sub("\n", text).strip(" \n,.;:-")
     return text[:1].upper() + text[1:] if text else ""
-
-
-def _expanded(word: str, slang: dict[str, str]) -> str:
-    key = (word, id(slang))
-    found = _EXPANDED.get(key)
-    if found is None:
-        if len(_EXPANDED) > 200_000:  # bounded: random words cannot grow it forever
-            _EXPANDED.clear()
-        _KEPT.setdefault(id(slang), slang)
-        found = _EXPANDED[key] = _expand(word, slang)
-    return found
 
 
 def _expand(word: str, slang: dict[str, str]) -> str:
@@ -74,6 +61,9 @@ def _expand(word: str, slang: dict[str, str]) -> str:
     if expanded is None or lowered in ("pak", "bu", "min", "admin"):
         return word if folded == lowered else _keep_case(word, folded)
     return _keep_case(word, expanded)
+
+
+_EXPANDED = WordCache(_expand)
 
 
 def _keep_case(original: str, replacement: str) -> str:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 DATA = Path(__file__).parent / "data"
+T = TypeVar("T")
 MAX_ANALYSED_CHARS = 20_000  # longer messages are analysed on their head; redaction covers all
 
 URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -61,31 +64,46 @@ def tokenize(text: str, slang: dict[str, str]) -> list[Token]:
             pieces = [p for p in CAMEL.split(raw) if p]
         offset = start
         for piece in pieces:
-            for single in _normalised(piece, id(slang), slang):
+            for single in _NORMALISED.get(piece, slang):
                 tokens.append(Token(single, piece, offset, offset + len(piece)))
             offset += len(piece)
     return tokens
 
 
-_CACHE: dict[tuple[str, int], tuple[str, ...]] = {}
-_KEPT: dict[int, dict[str, str]] = {}  # the slang tables keyed by id above, kept alive so an id is never reused
+class WordCache:
+    """What a function makes of each written word under one slang table, computed once: most words repeat
+    across messages. Bounded (random words cannot grow it forever); per table, and each table is kept alive
+    with its entries, so no other table can come to share its id."""
+
+    LIMIT = 200_000
+
+    def __init__(self, compute: Callable[[str, dict[str, str]], T]):
+        self._compute = compute
+        self._tables: dict[int, tuple[dict[str, str], dict[str, T]]] = {}
+
+    def get(self, word: str, slang: dict[str, str]) -> T:
+        entry = self._tables.get(id(slang))
+        if entry is None:
+            entry = self._tables[id(slang)] = (slang, {})
+        results = entry[1]
+        found = results.get(word)
+        if found is None:
+            if len(results) > self.LIMIT:
+                results.clear()
+            found = results[word] = self._compute(word, slang)
+        return found
 
 
-def _normalised(piece: str, slang_id: int, slang: dict[str, str]) -> tuple[str, ...]:
-    """The normalised word(s) for one written word, cached: most words repeat across messages."""
-    key = (piece, slang_id)
-    cached = _CACHE.get(key)
-    if cached is None:
-        word = _reduplication(fold(piece))
-        if word not in slang and word.endswith("nya") and word[:-3] in slang:
-            word = word[:-3]  # 'lobangnya' → 'lobang' → 'lubang'
-        # 'gada' → 'tidak', 'ada'; 'rt05' → 'rt', '05'
-        cached = tuple(single for part in _split_number_suffix(slang.get(word, word)) for single in part.split())
-        if len(_CACHE) > 200_000:
-            _CACHE.clear()
-        _KEPT.setdefault(slang_id, slang)
-        _CACHE[key] = cached
-    return cached
+def _normalise(piece: str, slang: dict[str, str]) -> tuple[str, ...]:
+    """The normalised word(s) for one written word."""
+    word = _reduplication(fold(piece))
+    if word not in slang and word.endswith("nya") and word[:-3] in slang:
+        word = word[:-3]  # 'lobangnya' → 'lobang' → 'lubang'
+    # 'gada' → 'tidak', 'ada'; 'rt05' → 'rt', '05'
+    return tuple(single for part in _split_number_suffix(slang.get(word, word)) for single in part.split())
+
+
+_NORMALISED = WordCache(_normalise)
 
 
 def _reduplication(word: str) -> str:
