@@ -58,6 +58,9 @@ class NormalizedReport:
         }
 
 
+CUES_OF_TYPE = {"pengaduan": "complaint", "aspirasi": "suggestion", "permintaan_informasi": "question"}  # evidence
+
+
 class Normalizer:
     """Built once (tens of milliseconds); `normalize` is pure computation afterwards."""
 
@@ -103,17 +106,19 @@ class Normalizer:
         guess = self.model.predict(words, text, encoded) if self.model is not None else None
         # Shared news is no report; but a bare link beside a danger now is a photo of it, not news.
         sign = self.classifier.news_signs(text, words)
-        news = sign == "dateline" or sign == "link" and self.classifier.urgency(
-            cues, category.value, category_score, words, "pengaduan", category_matches).value != "darurat"
+        as_complaint = (self.classifier.urgency(cues, category.value, category_score, words, "pengaduan", category_matches)
+                        if sign == "link" else None)
+        news = sign == "dateline" or as_complaint is not None and as_complaint.value != "darurat"
         report = self.classifier.is_report(cues, category_score, has_location, len(tokens),
                                            guess.probability if guess is not None else 0.0, news=news)
         is_report = report.value == "yes"
         kind = self._report_type(cues, category_score, text, words, encoded) if is_report else Scored("pengaduan", 0.5)
-        urgency = (
-            self.classifier.urgency(cues, category.value, category_score, words, kind.value, category_matches)
-            if is_report
-            else Scored("normal", 0.8)
-        )
+        if not is_report:
+            urgency = Scored("normal", 0.8)
+        elif as_complaint is not None and kind.value == "pengaduan":  # already read, for the news check
+            urgency = as_complaint
+        else:
+            urgency = self.classifier.urgency(cues, category.value, category_score, words, kind.value, category_matches)
         if kind.value == "permintaan_informasi" and location.precision == "none" and location.confidence <= 0.5:
             location.in_jakarta = None  # 'di Jakarta' in a question says nothing about where a problem is
         if is_report and guess is not None:
@@ -158,8 +163,7 @@ class Normalizer:
         if encoded is None or self.model.type_head is None:
             return self.classifier.report_type(cues, category_score, text)
         guess = self.model.type_head.predict(encoded, self.classifier.type_signals(cues, text, len(words)))
-        said = {"pengaduan": "complaint", "aspirasi": "suggestion", "permintaan_informasi": "question"}[guess.category]
-        evidence = [m.phrase for m in cues if m.label.startswith(said)]
+        evidence = [m.phrase for m in cues if m.label.startswith(CUES_OF_TYPE[guess.category])]
         return Scored(guess.category, round(guess.probability, 2), evidence + [f"model {guess.probability:.2f}"])
 
     @staticmethod
