@@ -37,10 +37,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks.intake_load import AUTH, SECRET, SID, TEXTS, TOKEN, free_port, request_for  # noqa: E402
+from benchmarks.intake_load import (  # noqa: E402
+    AUTH,
+    SID,
+    TEXTS,
+    TOKEN,
+    free_port,
+    gateway_environment,
+    request_for,
+    wait_healthy,
+)
 from gateway.config import load_config  # noqa: E402
 from store.crypto import Keyring  # noqa: E402
 from store.db import Database  # noqa: E402
@@ -59,13 +67,7 @@ class Fleet:
     def __init__(self, url: str, telegram: TelegramStandIn, twilio: TwilioStandIn, workdir: str, workers: int):
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        self.environment = {
-            "PATH": os.environ.get("PATH", ""), "PORT": str(port), "DATABASE_URL": url, "PUBLIC_BASE_URL": self.base,
-            "LAPOR_DATA_KEY": Fernet.generate_key().decode(),
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": telegram.api_base,
-            "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_FROM_NUMBER": "+62811000000",
-            "TWILIO_API_BASE": twilio.base_url,
-        }
+        self.environment = gateway_environment(url, port, telegram, twilio)
         self.workdir = workdir
         self.log = open(Path(workdir) / "fleet.log", "a")
         run = [sys.executable, str(ROOT / "run.py"), "--config", str(ROOT / "config.yaml")]
@@ -73,7 +75,7 @@ class Fleet:
         self.commands |= {f"worker-{n}": run + ["worker", "--idle-seconds", "0.05"] for n in range(1, workers + 1)}
         self.processes: dict[str, subprocess.Popen] = {}
         self.start("web")
-        self._wait_healthy()
+        wait_healthy(self.base)
         for name in self.commands:
             if name != "web":
                 self.start(name)
@@ -88,16 +90,6 @@ class Fleet:
             os.kill(process.pid, signal.SIGKILL)
         process.wait()
         self.start(name)
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            time.sleep(0.2)
-        raise SystemExit("the gateway did not start; see fleet.log")
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -84,32 +84,42 @@ class ReplyClock:
         standin.messages = Timed()
 
 
-def start_server(url: str, telegram: TelegramStandIn, twilio: TwilioStandIn, workdir: str, workers: int = 0,
-                 config: Path = ROOT / "config.yaml"):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    environment = {
-        "PATH": os.environ.get("PATH", ""), "PORT": str(port), "DATABASE_URL": url, "PUBLIC_BASE_URL": base,
-        "LAPOR_DATA_KEY": Fernet.generate_key().decode(),
+def gateway_environment(url: str, port: int, telegram: TelegramStandIn, twilio: TwilioStandIn) -> dict[str, str]:
+    """What a benchmark's gateway processes run with: the store, a fresh data key, the stand-ins' addresses."""
+    return {
+        "PATH": os.environ.get("PATH", ""), "PORT": str(port), "DATABASE_URL": url,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "LAPOR_DATA_KEY": Fernet.generate_key().decode(),
         "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": telegram.api_base,
         "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_FROM_NUMBER": "+62811000000",
         "TWILIO_API_BASE": twilio.base_url,
     }
+
+
+def wait_healthy(base: str, seconds: float = 90) -> None:
+    """Until the served gateway answers /healthz (it has migrated the store)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.2)
+    raise SystemExit("the gateway did not start; see its log in the work folder")
+
+
+def start_server(url: str, telegram: TelegramStandIn, twilio: TwilioStandIn, workdir: str, workers: int = 0,
+                 config: Path = ROOT / "config.yaml"):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = gateway_environment(url, port, telegram, twilio)
     log = open(Path(workdir) / "server.log", "w")
     command = [sys.executable, str(ROOT / "run.py"), "--config", str(config)]
     serve = ["serve", "--no-worker"] if workers else ["serve"]
     process = subprocess.Popen(command + serve, cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:  # migrated: now the workers (they would race serve to migrate)
-                    others = [subprocess.Popen(command + ["worker", "--idle-seconds", "0.02"], cwd=workdir,
-                                               env=environment, stdout=log, stderr=subprocess.STDOUT)
-                              for _ in range(workers)]
-                    return [process, *others], base
-        time.sleep(0.2)
-    raise SystemExit("the gateway did not start; see server.log")
+    wait_healthy(base)  # migrated: now the workers (they would race serve to migrate)
+    others = [subprocess.Popen(command + ["worker", "--idle-seconds", "0.02"], cwd=workdir, env=environment,
+                               stdout=log, stderr=subprocess.STDOUT) for _ in range(workers)]
+    return [process, *others], base
 
 
 def shut_down(processes: list[subprocess.Popen], *standins) -> None:
