@@ -209,11 +209,18 @@ class Classifier:
         return Scored("pengaduan", _confidence(complaint + 0.5, question + suggestion), [m.phrase for m in cues if m.label == "complaint:strong"])
 
     def news_signs(self, text: str, words: list[str]) -> str | None:
-        """"dateline" or "link" for a shared headline or post about others (nobody speaking for themselves, nobody
-        asking for help): news of a flood is no report of one. None when it reads as someone's own message."""
-        sign = "dateline" if DATELINE.search(text) else "link" if LINK.search(text) else None
-        speaking = any(w in FIRST_PERSON or w in self.help_words or (len(w) >= 6 and w.endswith("ku")) for w in words)
-        return None if speaking else sign  # 'ku': rumahku
+        """"dateline" or "link" for a shared headline or post about others: news of a flood is no report of one.
+        None when it reads as someone's own message. A dateline, a retweet or a linked headline in title case is
+        news unless the writer speaks for themselves; a bare link also needs nobody asking for help (a citizen's
+        photo on X comes as a link), since news and public-relations posts name help ('bantuan evakuasi') too."""
+        own = any(w in FIRST_PERSON or (len(w) >= 6 and w.endswith("ku")) for w in words)  # 'ku': rumahku
+        if own:
+            return None
+        if DATELINE.search(text) or LINK.search(text) and _title_case(text):
+            return "dateline"
+        if LINK.search(text) and not any(w in self.help_words for w in words):
+            return "link"
+        return None
 
     def is_report(self, cues: list[Match], category_score: float, has_location: bool, word_count: int,
                   model_probability: float = 0.0, news: bool = False) -> Scored:
@@ -264,10 +271,13 @@ class Classifier:
             if match.phrase in self.urgent_needs_context and category_score < 1:
                 continue
             (pleas if match.phrase in self.urgent_pleas else evidence).append(match.phrase)
-        positions = {w: i for i, w in enumerate(words)}
+        positions: dict[str, list[int]] = defaultdict(list)
+        for index, word in enumerate(words):
+            positions[word].append(index)
         for first, second in self.urgent_pairs:
-            if first in positions and second in positions and abs(positions[first] - positions[second]) <= PAIR_WINDOW \
-                    and not self._hypothetical(words, min(positions[first], positions[second])):
+            if first in positions and second in positions and any(
+                    0 < abs(a - b) <= PAIR_WINDOW and not self._hypothetical(words, min(a, b))
+                    for a in positions[first] for b in positions[second]):
                 evidence.append(f"{first}~{second}")
         rule = self.rules.get(category or "")
         if rule is not None and rule.emergency and any(
@@ -286,6 +296,19 @@ class Classifier:
 DATELINE = re.compile(r"\b(?:senin|selasa|rabu|kamis|jumat|sabtu|minggu)\s*\(\d{1,2}/\d{1,2}(?:/\d{2,4})?\)|^RT\b",
                       re.IGNORECASE)
 LINK = re.compile(r"https?://", re.IGNORECASE)
+# Words a headline leaves in lower case; the rest of a headline's words are capitalised.
+HEADLINE_LOWER = frozenset("di ke dari dan yang saat untuk dengan pada oleh atau akibat karena dalam jadi of in on at to for and the a an".split())
+HEADLINE_WORD = re.compile(r"[A-Za-z][\w'-]*")
+SKIPPED = re.compile(r"https?://\S+|[@#]\w+")
+
+
+def _title_case(text: str) -> bool:
+    """A headline: five or more capitalised words, three in four of the words a headline capitalises, and more of
+    them than words in capitals (shouting is no headline; acronyms count for neither side)."""
+    words = [w for w in HEADLINE_WORD.findall(SKIPPED.sub(" ", text)) if w.lower() not in HEADLINE_LOWER]
+    capitals = sum(w.isupper() for w in words)
+    titled = sum(w[0].isupper() and not w.isupper() for w in words)
+    return titled >= 5 and titled >= 0.75 * (len(words) - capitals) and capitals < titled
 FIRST_PERSON = frozenset("saya aku gw gue gua kami kita ku sy aq i my me we our us mine".split())
 
 

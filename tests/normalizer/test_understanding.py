@@ -20,6 +20,9 @@ from normalizer.lexicon import Vocabulary, is_indonesian_word
     "pohon asem di depan rumah no 12 udah miring mau tumbang ke arah kabel, tolong cepat",
     "segerombolan remaja bawa celurit mau tawuran di lapangan dekat stasiun",
     "gang kami terkepung banjir sejak subuh, masih ada lansia dan balita di dalam rumah",
+    "dua kelompok pemuda mau bikin tawuran di bawah jembatan layang, sudah pada bawa batu",
+    "ada odgj mengamuk bawa parang di depan warung, warga pada lari",
+    "tiang listrik di gang kami ambruk kena angin, kabelnya melintang di jalan",
 ])
 def test_danger_to_life_now_is_an_emergency(normalizer, text):
     result = normalizer.normalize(text)
@@ -100,6 +103,12 @@ def test_a_blocked_drain_without_flooding_is_a_drain_report(normalizer, text):
     "kemarin ada kecelakaan di sini karena lampu merah mati, tolong diperbaiki",
     "ambulans puskesmas lama datangnya, kemarin nunggu 1 jam",
     "terima kasih petugas damkar yang sigap memadamkan kebakaran di gang kami",
+    "mohon marka jalan di tikungan dicat ulang agar tidak terjadi kecelakaan",
+    "terjadi lagi kecelakaan di tikungan tajam depan pasar, mohon dipasang rambu",
+    "lambatnya respon petugas, tetangga kami pingsan di rumah dan ambulans datang sejam kemudian",
+    "suami saya tertabrak motor dan sekarang dirawat di rumah sakit, mohon info bantuan biaya",
+    "jalan berlubang bikin pengendara jatuh dan luka ringan, mohon ditambal",
+    "kabel lampu taman ngelupas, klu hujan korslet, mohon dicek",
 ])
 def test_news_past_events_and_look_alikes_are_not_emergencies(normalizer, text):
     result = normalizer.normalize(text)
@@ -125,6 +134,9 @@ def test_a_puddle_in_a_pothole_is_a_road_report(normalizer, text):
 @pytest.mark.parametrize("text", [
     "Tim gabungan BPBD mengevakuasi 40 warga terdampak banjir di Kampung Melayu pada Rabu (12/2). https://t.co/AbC123",
     "RT @infojkt: Genangan 30 cm di Jl. Daan Mogot arah Tangerang, pengendara diimbau mencari jalur lain",
+    "Polisi Bantu Evakuasi Warga Lansia Terjebak Banjir di Kawasan Cipinang https://t.co/Hd1ne5",
+    "Relawan membuka posko bantuan untuk pengungsi banjir di Kampung Pulo pada Senin (3/3), warga yang butuh "
+    "bantuan evakuasi diminta menghubungi posko https://t.co/Pk0s7",
 ])
 def test_shared_news_and_headlines_are_not_reports(normalizer, text):
     result = normalizer.normalize(text)
@@ -135,6 +147,7 @@ def test_shared_news_and_headlines_are_not_reports(normalizer, text):
     "air udah masuk rumahku sepinggang di cipinang melayu https://t.co/Xyz789",
     "tolong ada nenek terjebak banjir di lantai 2 rumahnya di kampung pulo, air masih naik https://t.co/Q1w2e3",
     "kebakaran besar di gudang dekat pasar senen, api makin membesar https://t.co/Fr3Pic",
+    "BANJIR SEPINGGANG DI GANG SEMPIT KAMPUNG MELAYU, AIR TERUS NAIK https://t.co/Sh0ut",
 ])
 def test_a_link_does_not_make_a_first_hand_report_or_a_danger_news(normalizer, text):
     assert normalizer.normalize(text).is_report
