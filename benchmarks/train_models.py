@@ -42,7 +42,7 @@ OWN_SETS = ["normalizer_devset", "normalizer_holdout", "normalizer_blind", "norm
 DATA = ROOT / "normalizer" / "data"
 C = 0.3
 TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
-TYPE_C = (0.5, 1.0, 2.0, 4.0)
+TYPE_C = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 SHIFTS = np.arange(-1.5, 3.01, 0.25)  # added to the suggestion's and the question's log-odds
 COMPLAINTS_KEPT = 0.85
 

@@ -68,7 +68,7 @@ class Classifier:
         self.place_words = {w.lower() for w in cues.get("place_words_needing_context", [])}
         self.cues = PhraseIndex(self.vocabulary, slang)
         for group in ("question", "suggestion", "complaint", "urgent"):
-            for strength in ("strong", "weak", "flood_depth"):
+            for strength in ("strong", "weak", "works", "flood_depth"):
                 for phrase in cues[group].get(strength, []):
                     if "~" in phrase:
                         continue
@@ -189,7 +189,8 @@ class Classifier:
         """What the type cues say, as numbers for the learned type head (the training script uses this too)."""
         totals = _totals(cues)
         return [totals["question:strong"], totals["question:weak"], totals["suggestion:strong"],
-                totals["complaint:strong"], question_marks(text), min(word_count, 100) / 100]
+                totals["complaint:strong"], question_marks(text), min(word_count, 100) / 100,
+                totals["suggestion:weak"], totals["suggestion:works"]]
 
     def report_type(self, cues: list[Match], category_score: float, text: str = "") -> Scored:
         totals = _totals(cues)
