@@ -232,7 +232,7 @@ class Classifier:
         evidence = [m.phrase for m in cues if m.label.startswith("chatter")]
         problem = (category_score + totals["complaint:strong"] + totals["question:strong"] + totals["suggestion:strong"]
                    + totals["urgent:strong"])
-        if chatter["spam"] >= 1 and category_score < 2:
+        if chatter["spam"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1:
             return Scored("no", 0.8, evidence)
         if chatter["politics"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1:
             return Scored("no", 0.75, evidence)
