@@ -63,6 +63,9 @@ class Classifier:
                     self.categories.add(*_split(phrase, rule.code))
             for phrase in rule.negative:
                 self.negatives.add(phrase, rule.code)
+        self.pairs_by_first: dict[str, list[tuple[int, tuple[str, str, str, float]]]] = defaultdict(list)
+        for index, pair in enumerate(self.pairs):
+            self.pairs_by_first[pair[0]].append((index, pair))
         cues = yaml.safe_load(cues_path.read_text(encoding="utf-8"))
         # Area names that are everyday words; the gazetteer wants them (read here, with the other cues).
         self.place_words = {w.lower() for w in cues.get("place_words_needing_context", [])}
@@ -118,8 +121,10 @@ class Classifier:
         for index, word in enumerate(words):
             if index not in masked:
                 positions[word].append(index)
-        for first, second, code, weight in self.pairs:
-            if first not in positions or second not in positions:
+        pairs = self.pairs_by_first
+        candidates = sorted(pair for word in positions if word in pairs for pair in pairs[word])  # in listed order
+        for _, (first, second, code, weight) in candidates:
+            if second not in positions:
                 continue
             near = [(a, b) for a in positions.get(first, ()) for b in positions.get(second, ()) if 0 < abs(a - b) <= PAIR_WINDOW]
             if near:

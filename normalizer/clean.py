@@ -25,6 +25,10 @@ SIGN_OFF = re.compile(
     re.IGNORECASE,
 )
 SIGN_OFF_WINDOW = 200  # characters at the end where a sign-off can be
+# Where a sign-off can begin: a prefix of each of SIGN_OFF's words (separators may stand before it).
+SIGN_OFF_START = re.compile(r"terima|makasi|thank|thx|tks|trims|wassalam|salam|hormat|mohon|tolong|regards|cheers|please",
+                            re.IGNORECASE)
+TRAILING_SEPARATORS = re.compile(r"[\s,.!]*$")
 EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u200d\ufe0f\u2300-\u23ff\u2b00-\u2bff]+"
 )
@@ -39,19 +43,29 @@ CAPITAL = re.compile(r"[A-Z\u00c0-\u00de]")
 def clean_description(text: str, slang: dict[str, str], known_names: tuple[str, ...] = ()) -> str:
     text = URL.sub(" ", text)
     text = MENTION.sub(" ", text)
-    letters = len(LETTER.findall(text))
-    if letters >= 12 and len(CAPITAL.findall(text)) > 0.7 * letters:
+    capitals = len(CAPITAL.findall(text))  # counted first: most messages have too few to be shouting
+    if capitals > 8 and (letters := len(LETTER.findall(text))) >= 12 and capitals > 0.7 * letters:
         text = text.lower()  # shouting: officers read it in sentence case
     text = EMOJI.sub(" ", text)
     text = HASHTAG_SIGN.sub(r"\1", text)
     text = GREETING.sub("", text)
-    text = text[:-SIGN_OFF_WINDOW] + SIGN_OFF.sub("", text[-SIGN_OFF_WINDOW:])  # it ends the message: look there only
+    text = _without_sign_off(text)
     text = redact(text, known_names)
     # Slang is expanded ('dpn' → 'depan'); an abbreviation written with its dot ('Jl.', 'kel.') stays as written.
     text = UNDOTTED_WORD.sub(lambda m: _EXPANDED.get(m.group(0), slang), text)
     text = SPACES.sub(" ", text)
     text = LINE_BREAK.sub("\n", text).strip(" \n,.;:-")
     return text[:1].upper() + text[1:] if text else ""
+
+
+def _without_sign_off(text: str) -> str:
+    """The message without its closing thanks or salute. A sign-off ends the message, so it is tried (anchored)
+    only where one of its words begins in the last characters; trying the full pattern everywhere is slow."""
+    head, tail = text[:-SIGN_OFF_WINDOW], text[-SIGN_OFF_WINDOW:]
+    for hint in SIGN_OFF_START.finditer(tail):
+        if SIGN_OFF.match(tail, hint.start()):  # it runs to the end: the separators before it go too
+            return head + TRAILING_SEPARATORS.sub("", tail[: hint.start()])
+    return text
 
 
 def _expand(word: str, slang: dict[str, str]) -> str:
