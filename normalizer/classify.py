@@ -283,6 +283,7 @@ class Classifier:
         for first, second in self.urgent_pairs:
             if first in positions and second in positions and any(
                     0 < abs(a - b) <= PAIR_WINDOW and not self._hypothetical(words, min(a, b))
+                    and not any(start <= i < end for i in (a, b) for start, end in ruled_out)
                     for a in positions[first] for b in positions[second]):
                 evidence.append(f"{first}~{second}")
         rule = self.rules.get(category or "")

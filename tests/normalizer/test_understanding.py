@@ -23,6 +23,7 @@ from normalizer.lexicon import Vocabulary, is_indonesian_word
     "dua kelompok pemuda mau bikin tawuran di bawah jembatan layang, sudah pada bawa batu",
     "ada odgj mengamuk bawa parang di depan warung, warga pada lari",
     "tiang listrik di gang kami ambruk kena angin, kabelnya melintang di jalan",
+    "pohon beringin tumbang barusan di belakang rumah, hampir mengenai atap tetangga",
 ])
 def test_danger_to_life_now_is_an_emergency(normalizer, text):
     result = normalizer.normalize(text)
@@ -109,6 +110,7 @@ def test_a_blocked_drain_without_flooding_is_a_drain_report(normalizer, text):
     "suami saya tertabrak motor dan sekarang dirawat di rumah sakit, mohon info bantuan biaya",
     "jalan berlubang bikin pengendara jatuh dan luka ringan, mohon ditambal",
     "kabel lampu taman ngelupas, klu hujan korslet, mohon dicek",
+    "tiang telepon di mulut gang sudah miring, hampir roboh ke jalan",
 ])
 def test_news_past_events_and_look_alikes_are_not_emergencies(normalizer, text):
     result = normalizer.normalize(text)
