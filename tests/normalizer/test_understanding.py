@@ -23,7 +23,7 @@ from normalizer.lexicon import Vocabulary, is_indonesian_word
     "dua kelompok pemuda mau bikin tawuran di bawah jembatan layang, sudah pada bawa batu",
     "ada odgj mengamuk bawa parang di depan warung, warga pada lari",
     "tiang listrik di gang kami ambruk kena angin, kabelnya melintang di jalan",
-    "pohon beringin tumbang barusan di belakang rumah, hampir mengenai atap tetangga",
+    "pohon beringin di belakang rumah tumbang barusan, hampir mengenai atap tetangga",
 ])
 def test_danger_to_life_now_is_an_emergency(normalizer, text):
     result = normalizer.normalize(text)
