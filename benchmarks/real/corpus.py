@@ -23,8 +23,9 @@ OUTSIDE_KOTA = ("Bekasi", "Bogor", "Depok", "Tangerang", "Tangerang Selatan")
 
 LABELS = Path(__file__).with_name("labels_type_urgency.jsonl")
 # The issue's flood/drain boundary, which Surabaya's topics do not follow, read message by message for the
-# test months (benchmarks/real/LABELS.md): "banjir" or "saluran_air" replaces the mapped category, "other" keeps it.
-FLOOD_DRAIN = Path(__file__).with_name("labels_flood_drain.jsonl")
+# test months and the training months (benchmarks/real/LABELS.md): "banjir" or "saluran_air" replaces the mapped
+# category, "other" keeps it.
+FLOOD_DRAIN = (Path(__file__).with_name("labels_flood_drain.jsonl"), Path(__file__).with_name("labels_flood_drain_train.jsonl"))
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ def surabaya() -> list[Labelled]:
     """Complaints with a mapped category (the flood/drain boundary read per message where it was), split by month."""
     mapping = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
     topics, agencies = mapping["topics"], mapping["agencies"]
-    boundary = {label["id"]: label["category"] for label in map(json.loads, FLOOD_DRAIN.read_text(encoding="utf-8").split("\n")[:-1])}
+    boundary = {label["id"]: label["category"] for path in FLOOD_DRAIN if path.exists()
+                for label in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if label}
     found = []
     for row in _rows("surabaya_complaints_2022.jsonl"):
         topic = str(row.get("topic"))
