@@ -174,8 +174,9 @@ class Normalizer:
         return Scored(guess.category, round(guess.probability, 2), evidence + [f"model {guess.probability:.2f}"])
 
     def locate_text(self, text: str) -> LocationResult:
-        """Only the location part: what the gazetteer makes of a place description."""
-        location, _mentions = self.locator.locate(text, tokenize(text, self.slang))
+        """Only the location part: what the gazetteer makes of a place description given as an address (a street
+        in no city named counts as Jakarta's here, unlike in a free message)."""
+        location, _mentions = self.locator.locate(text, tokenize(text, self.slang), address_given=True)
         return location
 
     def _missing(self, is_report: bool, category: Scored, location: LocationResult, has_photo: bool) -> list[str]:

@@ -179,7 +179,11 @@ class Locator:
         self.gazetteer = gazetteer
         self.ordinary_words = ordinary_words
 
-    def locate(self, text: str, tokens: list[Token], lat=None, lon=None) -> tuple[LocationResult, list[Mention]]:
+    def locate(self, text: str, tokens: list[Token], lat=None, lon=None, *,
+               address_given: bool = False) -> tuple[LocationResult, list[Mention]]:
+        """Where the text places its matter. `address_given`: the text is an address given to Jakarta's gateway
+        as the answer to "where?" (a conversation's reply, an Open311 address), so a street in no city named is
+        taken to be in Jakarta; in a free message it may be anywhere."""
         result = LocationResult()
         result.rt, result.rw = rt_rw(text)
         result.address = address_phrase(text, self.ordinary_words)
@@ -193,7 +197,7 @@ class Locator:
         if point:
             self.place_point(result, *point, precision="point")
             return result, [m for m in mentions if not m.provisional and m.strength > 0]
-        used = self._from_mentions(result, mentions, tokens)
+        used = self._from_mentions(result, mentions, tokens, address_given)
         return result, used
 
     def place_point(self, result: LocationResult, lat: float, lon: float, precision: str) -> None:
@@ -219,13 +223,11 @@ class Locator:
 
     # -- weighing the mentions -----------------------------------------------------------------------
 
-    def _from_mentions(self, result: LocationResult, mentions: list[Mention], tokens: list[Token]) -> list[Mention]:
+    def _from_mentions(self, result: LocationResult, mentions: list[Mention], tokens: list[Token],
+                       address_given: bool = False) -> list[Mention]:
         if not mentions:
             if result.address and STREET.search(result.address):
-                # A street address sent to Jakarta's gateway, no other city named: Jakarta, place unknown.
-                result.in_jakarta = True
-                result.confidence = 0.5
-                result.evidence.append("street address without another city")
+                _street_without_city(result, address_given)
             return mentions
         outside_cue = any(t.text in OUTSIDE_CUES for t in tokens)
         jakarta = [m for m in mentions if m.place.kind != "outside"]
@@ -280,10 +282,7 @@ class Locator:
                 result.evidence.append("Jakarta named, no place within it")
                 return used
             if result.address and STREET.search(result.address) and not outside:
-                # A street address sent to Jakarta's gateway, no other city named: Jakarta, place unknown.
-                result.in_jakarta = True
-                result.confidence = 0.5
-                result.evidence.append("street address without another city")
+                _street_without_city(result, address_given)
             return used
         chosen = self._choose(inside)
         result.in_jakarta = True
@@ -527,3 +526,16 @@ def _weight(mention: Mention) -> float:
     if mention.cued:
         weight *= 1.5
     return weight
+
+
+def _street_without_city(result: LocationResult, address_given: bool) -> None:
+    """A street we do not know, in no city named. Given as the answer to Jakarta's "where?", it is in Jakarta,
+    place unknown. In a free message it may be anywhere (every city has its Jl. Sudirman): whether it is in
+    Jakarta stays open, and the citizen is asked where it is."""
+    if address_given:
+        result.in_jakarta = True
+        result.confidence = 0.5
+        result.evidence.append("street address given to Jakarta's gateway")
+    else:
+        result.confidence = 0.3
+        result.evidence.append("street address, no city named")

@@ -214,3 +214,18 @@ def test_the_national_names_file_ships_without_jakarta_and_with_its_licence():
     assert len(codes) > 7_000 and not any(code.startswith("31") for code in codes)
     assert len(names.splitlines()) > 60_000
     assert "Cahya DSN" in (DATA / "LICENSE-indonesia_wilayah_names.txt").read_text(encoding="utf-8")
+
+
+# -- 6. a street in no city named --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["lampu jalan di Jl. Melati Raya no 12 mati sejak kemarin",
+                                  "tolong perbaiki jalan berlubang di jalan Kenanga 3 RT 04"])
+def test_an_unknown_street_in_a_free_message_may_be_anywhere(normalizer, text):
+    result = normalizer.normalize(text)
+    assert result.location.in_jakarta is None and "location" in result.missing
+
+
+def test_a_street_given_as_the_address_is_in_jakarta(where):
+    result = where("Jl. Melati Raya no 12")
+    assert result.in_jakarta is True and result.kelurahan is None
