@@ -320,13 +320,24 @@ class Gazetteer:
         """Every place named. `text` (the message the tokens come from) lets a marker count only when
         nothing but a space or a dot stands between it and the name ('kel. Baru', not 'per kelurahan, jadi')."""
         words = canonical_words(tokens, self.vocabulary)
+        texts = [t.text for t in tokens]
         capitals = _Capitals(tokens)
         mentions: list[Mention] = []
         covered = [False] * len(words)
+        contested: set[int] = set()
         index = 0
         while index < len(words):
+            # A longer name of a place elsewhere ('Dukuh Pakis', Surabaya) beats a Jakarta name inside it ('Dukuh'),
+            # and a name that is exactly one elsewhere ('Krembangan') is no typo of a Jakarta one ('Kembangan'),
+            # whether the fuzzy match or the spelling correction made it one.
             found = self._exact(words, index) or self._fuzzy(words, index)
             if found is None:
+                index += 1
+                continue
+            elsewhere = self._national_length(texts, index)
+            if elsewhere > found[1] or elsewhere == found[1] and (
+                    found[2] or any(w != t for w, t in zip(words[index : index + elsewhere], texts[index:]))):
+                contested.add(index)  # the national pass looks here even if the official name is one word
                 index += 1
                 continue
             places, length, fuzzy = found
@@ -363,7 +374,7 @@ class Gazetteer:
                     covered[i] = True
             index += length if accepted else 1
         if self._national:
-            mentions.extend(self._national_mentions(tokens, covered, capitals, text))
+            mentions.extend(self._national_mentions(tokens, covered, capitals, text, contested))
             mentions.sort(key=lambda m: m.start)
         return _inherit_list_roles(mentions, words, tokens, text)
 
@@ -376,7 +387,7 @@ class Gazetteer:
         return self._national_place(entries) if entries else None
 
     def _national_mentions(self, tokens: list[Token], covered: list[bool], capitals: bool,
-                           text: str | None) -> list[Mention]:
+                           text: str | None, contested: set[int] = frozenset()) -> list[Mention]:
         texts = [t.text for t in tokens]
         count = len(texts)
         national = self._national
@@ -384,7 +395,7 @@ class Gazetteer:
         found: list[Mention] = []
         index = 0
         while index < count:
-            if texts[index] not in starts or covered[index] or texts[index] in COMMON:
+            if (texts[index] not in starts and index not in contested) or covered[index] or texts[index] in COMMON:
                 index += 1
                 continue
             key = ""
@@ -408,6 +419,21 @@ class Gazetteer:
             else:
                 index += 1
         return found
+
+    def _national_length(self, texts: list[str], start: int) -> int:
+        """How many words from `start` name a place outside Jakarta (0 for none), its official name written as one
+        word or several ('Penjaringansari' as 'Penjaringan Sari')."""
+        if not self._national or texts[start] in COMMON:
+            return 0
+        key, length = "", 0
+        for end in range(start, min(len(texts), start + NATIONAL_SPAN)):
+            piece = texts[end]
+            if end > start and (len(piece) < 3 or piece in COMMON):
+                break
+            key += piece
+            if key in self._national:
+                length = end - start + 1
+        return length
 
     def _national_mention(self, tokens, texts, start, end, entries, capitals, text) -> Mention | None:
         if texts[start] in NOT_NAMES:
@@ -493,8 +519,8 @@ class Gazetteer:
         for length in (3, 2):
             if start + length > len(words):
                 continue
-            if any(w in COMMON for w in words[start + 1 : start + length]):
-                continue  # 'kali atau' is not 'Kalibata'
+            if any(w in COMMON or w in self.ordinary or _derived(w) for w in words[start + 1 : start + length]):
+                continue  # 'kali atau' is not 'Kalibata', 'jalan tambang' not 'Jl. Sabang': real words are no typos
             candidate = " ".join(words[start : start + length])
             if len(candidate) < 8:
                 continue

@@ -515,6 +515,8 @@ def _weight(mention: Mention) -> float:
     place = mention.place
     if place.kind == "outside":
         weight = float(mention.strength) if place.level else 2.0
+    elif place.kind == "street":
+        weight = 1.0  # Jl. Sudirman, Jl. Gajah Mada: most cities have one, so a city named elsewhere outweighs it
     else:
         weight = 2.0 + (1.0 if mention.marker in ("kelurahan", "kecamatan") else 0.0)
         if mention.provisional:

@@ -77,6 +77,11 @@ def surabaya() -> list[Labelled]:
     return found
 
 
+def surabaya_texts() -> list[str]:
+    """Every Surabaya complaint's text, with or without a mapped category: all are from outside Jakarta."""
+    return [row["text"] for row in _rows("surabaya_complaints_2022.jsonl") if row.get("text")]
+
+
 def flood_tweets() -> list[Labelled]:
     """Flood tweets (category banjir) with the kota they came from; a fixed fifth (by text hash) is the test split."""
     found = []

@@ -229,3 +229,33 @@ def test_an_unknown_street_in_a_free_message_may_be_anywhere(normalizer, text):
 def test_a_street_given_as_the_address_is_in_jakarta(where):
     result = where("Jl. Melati Raya no 12")
     assert result.in_jakarta is True and result.kelurahan is None
+
+
+# -- 7. names elsewhere that contain or resemble a Jakarta name --------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "lampu PJU mati di RT 3 kel. Dukuh Pakis",          # Dukuh Pakis (Surabaya) holds Jakarta's 'Dukuh'
+    "got mampet di Penjaringan Sari blok C",            # 'Penjaringansari' written in two words
+    "pohon tumbang di Krembangan Utara",                # a kecamatan elsewhere, no typo of 'Kembangan Utara'
+    "plengsengan sungai ambruk di belakang rumah",      # real words are no typo of 'Sungai Bambu'
+    "pju padam di jalan tambang boyo",                  # nor of 'Jl. Sabang'
+    "pohon rimbun di Jl. Gajah Mada no 12, Sby",        # a city named outweighs a street every city has
+])
+def test_places_elsewhere_are_not_taken_for_jakarta(normalizer, text):
+    assert normalizer.normalize(text).location.in_jakarta is not True
+
+
+@pytest.mark.parametrize(("text", "kelurahan"), [
+    ("lampu mati di kebon jerk", "Kebon Jeruk"),
+    ("got mampet di Penjaringan, Jakarta Utara", "Penjaringan"),
+    ("macet parah di Jl. Sudirman arah Bekasi", None),
+])
+def test_jakarta_places_and_typos_stay_in_jakarta(normalizer, text, kelurahan):
+    location = normalizer.normalize(text).location
+    assert location.in_jakarta is True and location.kelurahan == kelurahan
+
+
+def test_a_city_abbreviation_places_the_message_outside(normalizer):
+    location = normalizer.normalize("jalan berlubang depan pasar, Sby").location
+    assert location.in_jakarta is False and "Surabaya" in location.outside_place
