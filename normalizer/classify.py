@@ -247,7 +247,7 @@ class Classifier:
             return Scored("yes", 0.5, [])
         # The category model recognises a city problem in words the cues lack (greetings and thanks
         # around a real complaint are common): the surer it is, the shorter the message may be.
-        bars = ((0.9, 5), (0.6, 10), (0.5, 25)) if evidence else ((0.8, 2), (0.5, 5), (0.3, 8), (0.15, 20))  # thanks or greetings alone are chatter
+        bars = ((0.9, 5), (0.6, 10), (0.5, 25)) if evidence else ((0.8, 2), (0.45, 3), (0.3, 5), (0.15, 12))  # thanks or greetings alone are chatter
         if any(model_probability >= sure and word_count >= words for sure, words in bars):
             return Scored("yes", 0.55, [f"model {model_probability:.2f}"])
         return Scored("no", 0.7 if evidence else 0.55, evidence)

@@ -22,10 +22,11 @@ OUTSIDE_KOTA = ("Bekasi", "Bogor", "Depok", "Tangerang", "Tangerang Selatan")
 
 
 LABELS = Path(__file__).with_name("labels_type_urgency.jsonl")
-# The issue's flood/drain boundary, which Surabaya's topics do not follow, read message by message for the
-# test months and the training months (benchmarks/real/LABELS.md): "banjir" or "saluran_air" replaces the mapped
-# category, "other" keeps it.
-FLOOD_DRAIN = (Path(__file__).with_name("labels_flood_drain.jsonl"), Path(__file__).with_name("labels_flood_drain_train.jsonl"))
+# Lines Surabaya's topics do not draw, read message by message (benchmarks/real/LABELS.md): the issue's flood/drain
+# boundary (test and training months), and the one topic that mixes drains and garbage. A category read replaces
+# the mapped one; "other" keeps it.
+READINGS = tuple(Path(__file__).with_name(name) for name in (
+    "labels_flood_drain.jsonl", "labels_flood_drain_train.jsonl", "labels_mixed_topic.jsonl"))
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def surabaya() -> list[Labelled]:
     """Complaints with a mapped category (the flood/drain boundary read per message where it was), split by month."""
     mapping = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
     topics, agencies = mapping["topics"], mapping["agencies"]
-    boundary = {label["id"]: label["category"] for path in FLOOD_DRAIN if path.exists()
+    boundary = {label["id"]: label["category"] for path in READINGS if path.exists()
                 for label in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if label}
     found = []
     for row in _rows("surabaya_complaints_2022.jsonl"):
