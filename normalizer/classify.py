@@ -218,7 +218,10 @@ class Classifier:
         """"dateline" or "link" for a shared headline or post about others: news of a flood is no report of one.
         None when it reads as someone's own message. A dateline, a retweet or a linked headline in title case is
         news unless the writer speaks for themselves; a bare link also needs nobody asking for help (a citizen's
-        photo on X comes as a link), since news and public-relations posts name help ('bantuan evakuasi') too."""
+        photo on X comes as a link), since news and public-relations posts name help ('bantuan evakuasi') too.
+        A letter longer than any post on X that cites a link is someone's own complaint."""
+        if len(words) > LETTER_LENGTH:
+            return None
         own = any(w in FIRST_PERSON or (len(w) >= 6 and w.endswith("ku")) for w in words)  # 'ku': rumahku
         if own:
             return None
@@ -239,7 +242,8 @@ class Classifier:
                    + totals["urgent:strong"])
         if chatter["spam"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1:
             return Scored("no", 0.8, evidence)
-        if chatter["politics"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1:
+        asks = totals["question:strong"] + totals["question:weak"] + totals["suggestion:strong"]
+        if chatter["politics"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1 and asks < 1:
             return Scored("no", 0.75, evidence)
         if problem >= 1:
             return Scored("yes", min(0.95, 0.5 + 0.15 * problem), [])
@@ -303,6 +307,7 @@ class Classifier:
 DATELINE = re.compile(r"\b(?:senin|selasa|rabu|kamis|jumat|sabtu|minggu)\s*\(\d{1,2}/\d{1,2}(?:/\d{2,4})?\)|^RT\b",
                       re.IGNORECASE)
 LINK = re.compile(r"https?://", re.IGNORECASE)
+LETTER_LENGTH = 60  # words: longer than any post on X (280 characters), so no shared headline or retweet
 # Words a headline leaves in lower case; the rest of a headline's words are capitalised.
 HEADLINE_LOWER = frozenset("di ke dari dan yang saat untuk dengan pada oleh atau akibat karena dalam jadi of in on at to for and the a an".split())
 HEADLINE_WORD = re.compile(r"[A-Za-z][\w'-]*")

@@ -171,3 +171,22 @@ def test_greetings_thanks_and_trade_words_around_a_complaint_keep_it_a_report(no
 ])
 def test_questions_and_suggestions_in_real_wording(normalizer, text, kind):
     assert normalizer.normalize(text).type == kind
+
+
+@pytest.mark.parametrize("text", [
+    "salam, bandulan anak anak sudah keropos dan patah, mohon diganti",
+    "bagaimana kelanjutan usulan pengaspalan gang kami, apa perlu dukungan anggota DPRD dulu",
+    "meteran tidak jalan",
+    "Warga sekitar sudah tiga minggu melihat tumpukan puing bekas renovasi rumah kosong yang dibiarkan begitu saja "
+    "oleh pemiliknya, sudah disampaikan ke RT dan kelurahan tapi belum ada tindak lanjut sama sekali, anak-anak sering "
+    "main di situ dan paku berserakan, tetangga sebelah juga mengeluh karena tikus makin banyak dan baunya sampai ke "
+    "dalam rumah, dinas terkait perlu segera mengangkut puing tersebut agar lingkungan kembali bersih dan sehat seperti "
+    "semula seperti yang dijanjikan, beritanya bisa dibaca di https://t.co/Ab12",
+])
+def test_plain_defects_questions_to_officials_short_reports_and_long_letters_are_reports(normalizer, text):
+    assert normalizer.normalize(text).is_report
+
+
+@pytest.mark.parametrize("text", ["siap pak", "oke siap pak", "iya pak siap", "ok noted"])
+def test_acknowledgements_are_no_report(normalizer, text):
+    assert not normalizer.normalize(text).is_report
