@@ -67,7 +67,7 @@ def categories(normalizer, split: str, confusions: int) -> dict:
           f"{figures['committed_precision']:.3f} (aim ≥ 0.92)")
     print(f"  right without asking {figures['strict_accuracy']:.3f} (asking counts as not right)")
     topics_only = [(row.mapped, result.category) for row, result in zip(rows, results, strict=True)]
-    print(f"  with Surabaya's own flood/drain line (topic table alone): accuracy "
+    print(f"  with the topic table alone (no line read per message): accuracy "
           f"{sum(e == g for e, g in topics_only) / len(rows):.3f}, macro-F1 {macro_f1(topics_only):.3f}")
     per_label = Counter(e for e, _ in guessed)
     hits = Counter(e for e, g in guessed if e == g)
