@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,7 @@ class Classifier:
                         continue
                     text, weight = _weighted(phrase)
                     self.cues.add(text, f"{group}:{strength}", weight if weight is not None else (1.0 if strength == "strong" else 0.4))
-        for kind, phrases in cues["chatter"].items():
+        for kind, phrases in cues["chatter"].items():  # greeting, thanks, acknowledgement, politics, spam
             for phrase in phrases:
                 self.cues.add(*_split(phrase, f"chatter:{kind}"))
         self.urgent_needs_context = {" ".join(p.lower().split()) for p in cues["urgent"].get("needs_context", [])}
@@ -93,6 +94,11 @@ class Classifier:
             self.not_urgent.add(phrase, "not")
         for phrase in cues["urgent"].get("past", []):
             self.not_urgent.add(phrase, "past")
+        for phrase in cues["urgent"].get("over", []):
+            self.not_urgent.add(phrase, "over")
+        self.still = PhraseIndex(self.vocabulary, slang)
+        for phrase in cues["urgent"].get("still", []):
+            self.still.add(phrase, "still")
         self.hypothetical = {w for p in cues["urgent"].get("hypothetical", []) for w in phrase_tokens(p, slang)}
         self.urgent_pairs = []
         for phrase in cues["urgent"].get("strong", []) + cues["urgent"].get("flood_depth", []):
@@ -216,20 +222,20 @@ class Classifier:
 
     def news_signs(self, text: str, words: list[str]) -> str | None:
         """"dateline" or "link" for a shared headline or post about others: news of a flood is no report of one.
-        None when it reads as someone's own message. A dateline, a retweet or a linked headline in title case is
-        news unless the writer speaks for themselves; a bare link also needs nobody asking for help (a citizen's
-        photo on X comes as a link), since news and public-relations posts name help ('bantuan evakuasi') too.
-        A letter longer than any post on X that cites a link is someone's own complaint."""
+        None when it reads as someone's own message. A dateline or a retweet is news unless the writer speaks
+        for themselves (news and public-relations posts name help too: 'bantuan evakuasi'); a link is news only
+        when nobody asks for help either, as a headline in title case, else weaker (a citizen's photo on X comes
+        as a link). A letter longer than any post on X that cites a link is someone's own complaint."""
         if len(words) > LETTER_LENGTH:
             return None
         own = any(w in FIRST_PERSON or (len(w) >= 6 and w.endswith("ku")) for w in words)  # 'ku': rumahku
         if own:
             return None
-        if DATELINE.search(text) or LINK.search(text) and _title_case(text):
+        if DATELINE.search(text):
             return "dateline"
-        if LINK.search(text) and not any(w in self.help_words for w in words):
-            return "link"
-        return None
+        if not LINK.search(text) or any(w in self.help_words for w in words):
+            return None  # a plea for help with a link is a citizen's post, whatever its capitals
+        return "dateline" if _title_case(text) else "link"
 
     def is_report(self, cues: list[Match], category_score: float, has_location: bool, word_count: int,
                   model_probability: float = 0.0, news: bool = False) -> Scored:
@@ -237,13 +243,18 @@ class Classifier:
         if news:
             return Scored("no", 0.7, ["news"])
         chatter = {kind: totals[f"chatter:{kind}"] for kind in ("greeting", "thanks", "politics", "spam")}
-        evidence = [m.phrase for m in cues if m.label.startswith("chatter")]
+        # 'oke', 'siap' alone answer someone; in front of a longer message they only open it
+        evidence = [m.phrase for m in cues if m.label.startswith("chatter")
+                    and (m.label != "chatter:acknowledgement" or word_count <= ACKNOWLEDGEMENT_LENGTH)]
         problem = (category_score + totals["complaint:strong"] + totals["question:strong"] + totals["suggestion:strong"]
                    + totals["urgent:strong"])
-        if chatter["spam"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1:
+        # An advert: two signs of one, or one with no complaint word ('program diskon' in a grievance is none)
+        if chatter["spam"] >= 2 or chatter["spam"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1:
             return Scored("no", 0.8, evidence)
+        # Politics, unless it asks the city something about a city matter ('apa perlu dukungan DPRD' for paving)
         asks = totals["question:strong"] + totals["question:weak"] + totals["suggestion:strong"]
-        if chatter["politics"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1 and asks < 1:
+        if chatter["politics"] >= 1 and category_score < 2 and totals["complaint:strong"] < 1 \
+                and not (asks >= 1 and (category_score >= 1 or model_probability >= 0.6)):
             return Scored("no", 0.75, evidence)
         if problem >= 1:
             return Scored("yes", min(0.95, 0.5 + 0.15 * problem), [])
@@ -251,7 +262,7 @@ class Classifier:
             return Scored("yes", 0.5, [])
         # The category model recognises a city problem in words the cues lack (greetings and thanks
         # around a real complaint are common): the surer it is, the shorter the message may be.
-        bars = ((0.9, 5), (0.6, 10), (0.5, 25)) if evidence else ((0.8, 2), (0.45, 3), (0.3, 5), (0.15, 12))  # thanks or greetings alone are chatter
+        bars = ((0.9, 5), (0.6, 10), (0.5, 25)) if evidence else ((0.8, 2), (0.6, 3), (0.35, 6), (0.2, 15))  # thanks or greetings alone are chatter
         if any(model_probability >= sure and word_count >= words for sure, words in bars):
             return Scored("yes", 0.55, [f"model {model_probability:.2f}"])
         return Scored("no", 0.7 if evidence else 0.55, evidence)
@@ -266,6 +277,9 @@ class Classifier:
             return Scored("normal", 0.75, [])
         not_now = self.not_urgent.find(words)
         if any(match.label == "past" for match in not_now):
+            return Scored("normal", 0.7, [])
+        if any(match.label == "over" for match in not_now) and not self.still.find(words) \
+                and not _names_any(words, self.vulnerable):
             return Scored("normal", 0.7, [])
         ruled_out = [(m.start, m.end) for m in not_now]
         evidence, pleas = [], []
@@ -286,9 +300,8 @@ class Classifier:
             positions[word].append(index)
         for first, second in self.urgent_pairs:
             if first in positions and second in positions and any(
-                    0 < abs(a - b) <= PAIR_WINDOW and not self._hypothetical(words, min(a, b))
-                    and not any(start <= i < end for i in (a, b) for start, end in ruled_out)
-                    for a in positions[first] for b in positions[second]):
+                    not self._hypothetical(words, min(a, b)) and not any(start <= i < end for i in (a, b) for start, end in ruled_out)
+                    for a, b in _near(positions[first], positions[second])):
                 evidence.append(f"{first}~{second}")
         rule = self.rules.get(category or "")
         if rule is not None and rule.emergency and any(
@@ -307,6 +320,7 @@ class Classifier:
 DATELINE = re.compile(r"\b(?:senin|selasa|rabu|kamis|jumat|sabtu|minggu)\s*\(\d{1,2}/\d{1,2}(?:/\d{2,4})?\)|^RT\b",
                       re.IGNORECASE)
 LINK = re.compile(r"https?://", re.IGNORECASE)
+ACKNOWLEDGEMENT_LENGTH = 4  # words
 LETTER_LENGTH = 60  # words: longer than any post on X (280 characters), so no shared headline or retweet
 # Words a headline leaves in lower case; the rest of a headline's words are capitalised.
 HEADLINE_LOWER = frozenset("di ke dari dan yang saat untuk dengan pada oleh atau akibat karena dalam jadi of in on at to for and the a an".split())
@@ -350,6 +364,18 @@ def _names_any(words: list[str], phrases: dict[str, list[tuple[str, ...]]]) -> b
     """Whether one of the phrases (word tuples, by their first word) stands in the words."""
     return any(tuple(words[start : start + len(phrase)]) == phrase
                for start, word in enumerate(words) if word in phrases for phrase in phrases[word])
+
+
+def _near(firsts: list[int], seconds: list[int]):
+    """Pairs of positions (one from each sorted list) at most PAIR_WINDOW apart: a bisection per first, so a
+    long message repeating both words costs little."""
+    for a in firsts:
+        low = bisect_left(seconds, a - PAIR_WINDOW)
+        for b in seconds[low:]:
+            if b > a + PAIR_WINDOW:
+                break
+            if b != a:
+                yield a, b
 
 
 def _totals(matches: list[Match]) -> dict[str, float]:

@@ -16,6 +16,7 @@ from normalizer.text import DATA, load_slang, tokenize
 from normalizer.wilayah import Wilayah
 
 TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
+OTHER = "lainnya"
 
 
 @dataclass
@@ -110,7 +111,7 @@ class Normalizer:
                         if sign == "link" else None)
         news = sign == "dateline" or as_complaint is not None and as_complaint.value != "darurat"
         report = self.classifier.is_report(cues, category_score, has_location, len(tokens),
-                                           guess.probability if guess is not None else 0.0, news=news)
+                                           _city_matter(guess), news=news)
         is_report = report.value == "yes"
         kind = self._report_type(cues, category_score, text, words, encoded) if is_report else Scored("pengaduan", 0.5)
         if not is_report:
@@ -192,3 +193,7 @@ class Normalizer:
             missing.append("photo")
         return missing
 
+
+def _city_matter(guess) -> float:
+    """How sure the model is that the message names one of the city's problems ('lainnya' names none)."""
+    return guess.probability if guess is not None and guess.category != OTHER else 0.0

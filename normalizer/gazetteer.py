@@ -327,14 +327,14 @@ class Gazetteer:
         contested: set[int] = set()
         index = 0
         while index < len(words):
-            # A longer name of a place elsewhere ('Dukuh Pakis', Surabaya) beats a Jakarta name inside it ('Dukuh'),
+            # A longer name of a kecamatan elsewhere ('Dukuh Pakis', Surabaya) beats a Jakarta name inside it ('Dukuh'),
             # and a name that is exactly one elsewhere ('Krembangan') is no typo of a Jakarta one ('Kembangan'),
             # whether the fuzzy match or the spelling correction made it one.
             found = self._exact(words, index) or self._fuzzy(words, index)
             if found is None:
                 index += 1
                 continue
-            elsewhere = self._national_length(texts, index)
+            elsewhere = self._national_length(texts, index, found[1])
             if elsewhere > found[1] or elsewhere == found[1] and (
                     found[2] or any(w != t for w, t in zip(words[index : index + elsewhere], texts[index:]))):
                 contested.add(index)  # the national pass looks here even if the official name is one word
@@ -420,9 +420,11 @@ class Gazetteer:
                 index += 1
         return found
 
-    def _national_length(self, texts: list[str], start: int) -> int:
+    def _national_length(self, texts: list[str], start: int, longer_than: int) -> int:
         """How many words from `start` name a place outside Jakarta (0 for none), its official name written as one
-        word or several ('Penjaringansari' as 'Penjaringan Sari')."""
+        word or several ('Penjaringansari' as 'Penjaringan Sari'). A name longer than `longer_than` words counts
+        only at kecamatan level or above: desa names elsewhere (80,000 of them) often continue a Jakarta name
+        ('Kramat Dalam', 'Grogol Indah')."""
         if not self._national or texts[start] in COMMON:
             return 0
         key, length = "", 0
@@ -431,7 +433,8 @@ class Gazetteer:
             if end > start and (len(piece) < 3 or piece in COMMON):
                 break
             key += piece
-            if key in self._national:
+            if key in self._national and (end - start + 1 <= longer_than
+                                          or any(entry[0] != "desa" for entry in self._entries(key) or ())):
                 length = end - start + 1
         return length
 

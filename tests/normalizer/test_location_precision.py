@@ -236,7 +236,6 @@ def test_a_street_given_as_the_address_is_in_jakarta(where):
 
 @pytest.mark.parametrize("text", [
     "lampu PJU mati di RT 3 kel. Dukuh Pakis",          # Dukuh Pakis (Surabaya) holds Jakarta's 'Dukuh'
-    "got mampet di Penjaringan Sari blok C",            # 'Penjaringansari' written in two words
     "pohon tumbang di Krembangan Utara",                # a kecamatan elsewhere, no typo of 'Kembangan Utara'
     "plengsengan sungai ambruk di belakang rumah",      # real words are no typo of 'Sungai Bambu'
     "pju padam di jalan tambang boyo",                  # nor of 'Jl. Sabang'
@@ -248,6 +247,7 @@ def test_places_elsewhere_are_not_taken_for_jakarta(normalizer, text):
 
 @pytest.mark.parametrize(("text", "kelurahan"), [
     ("lampu mati di kebon jerk", "Kebon Jeruk"),
+    ("jalan rusak di grogol indah depan sekolah", None),  # a desa elsewhere continuing a Jakarta name: Jakarta
     ("got mampet di Penjaringan, Jakarta Utara", "Penjaringan"),
     ("macet parah di Jl. Sudirman arah Bekasi", None),
 ])

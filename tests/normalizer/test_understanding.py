@@ -174,9 +174,9 @@ def test_questions_and_suggestions_in_real_wording(normalizer, text, kind):
 
 
 @pytest.mark.parametrize("text", [
-    "salam, bandulan anak anak sudah keropos dan patah, mohon diganti",
+    "salam, papan seluncuran sudah keropos dan patah, mohon diganti",
     "bagaimana kelanjutan usulan pengaspalan gang kami, apa perlu dukungan anggota DPRD dulu",
-    "meteran tidak jalan",
+    "sertifikat tanah belum keluar",
     "Warga sekitar sudah tiga minggu melihat tumpukan puing bekas renovasi rumah kosong yang dibiarkan begitu saja "
     "oleh pemiliknya, sudah disampaikan ke RT dan kelurahan tapi belum ada tindak lanjut sama sekali, anak-anak sering "
     "main di situ dan paku berserakan, tetangga sebelah juga mengeluh karena tikus makin banyak dan baunya sampai ke "
@@ -190,3 +190,38 @@ def test_plain_defects_questions_to_officials_short_reports_and_long_letters_are
 @pytest.mark.parametrize("text", ["siap pak", "oke siap pak", "iya pak siap", "ok noted"])
 def test_acknowledgements_are_no_report(normalizer, text):
     assert not normalizer.normalize(text).is_report
+
+
+@pytest.mark.parametrize("text", [
+    "terjadi lagi kebakaran di pasar, api masih menyala dan warga terjebak di lantai 2",
+    "rumah terbakar di gang 3, api makin besar, respon lambat, damkar belum datang",
+    "banjir masuk puskesmas, pasien yang dirawat di lantai 1 terjebak air sepinggang, butuh evakuasi",
+    "Kebakaran Rumah Warga Di Gang Kenari, Api Masih Besar Tolong Kirim Damkar https://t.co/Tl0ng",
+])
+def test_a_danger_still_going_on_is_an_emergency_whatever_else_the_message_says(normalizer, text):
+    result = normalizer.normalize(text)
+    assert result.is_report and result.urgency == "darurat", result.evidence
+
+
+@pytest.mark.parametrize("text", [
+    "warga tidak mau ada tawuran lagi di lapangan, mohon dipasang cctv",
+    "tiang basket di taman roboh, mohon diperbaiki pak",
+    "macet gila, pengendara mengamuk klakson terus di perempatan",
+])
+def test_words_near_each_other_are_no_danger_by_themselves(normalizer, text):
+    assert normalizer.normalize(text).urgency == "normal"
+
+
+@pytest.mark.parametrize("text", [
+    "kucing saya lucu",
+    "selamat hari raya idul fitri mohon maaf lahir dan batin untuk semua warga kampung",
+    "Promo servis AC bocor / mati, gratis cek, hubungi WA 0813 0000 1111",
+    "apakah pak gubernur mau maju lagi di pilpres?",
+])
+def test_chatter_adverts_and_politics_are_no_report(normalizer, text):
+    assert not normalizer.normalize(text).is_report
+
+
+def test_an_acknowledgement_opening_a_longer_message_does_not_make_it_chatter(normalizer):
+    assert normalizer.normalize("ok, anak anak sering main di pinggir kali yang tanpa pagar").is_report
+
