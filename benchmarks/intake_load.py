@@ -7,13 +7,16 @@ Starts `run.py serve` (waitress + the in-process worker) on a scratch SQLite fil
 schema of the PostgreSQL server given, with the Telegram and Twilio stand-ins from tests/standins.
 Prints: webhook acknowledgement latency p50/p99, inbound-to-reply latency p50/p95 (the time the
 stand-in received the reply), sustained messages per second end to end, the server's peak memory,
-and — as the ceiling — the same server answering a bare endpoint (/healthz) at the same rate.
+and — as the ceiling — the same server answering a bare endpoint (/healthz) at the same rate. Webhooks go
+over kept-alive connections, as providers send them; PostgreSQL's CPU counts every server process seen during
+the run, backends opened and closed in it included.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -154,12 +157,40 @@ def postgres_pids() -> list[int]:
     return pids
 
 
-def total_cpu(pids: list[int]) -> float:
-    seconds = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            seconds += cpu_seconds(pid)
-    return seconds
+class PostgresCpu:
+    """CPU of the PostgreSQL server over a run, backends opened (and closed) during it included: its processes are
+    sampled every 0.2 s, and each one's last reading counts."""
+
+    def __init__(self) -> None:
+        self.start = {pid: cpu for pid in postgres_pids() if (cpu := _cpu_or_none(pid)) is not None}
+        self.last = dict(self.start)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            for pid in postgres_pids():
+                cpu = _cpu_or_none(pid)
+                if cpu is not None:
+                    self.last[pid] = cpu
+
+    def seconds(self) -> float:
+        """CPU used since this sampler started, by every server process seen."""
+        self._stop.set()
+        self._thread.join()
+        for pid in list(self.last):
+            cpu = _cpu_or_none(pid)
+            if cpu is not None:
+                self.last[pid] = cpu
+        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.last.items())
+
+
+def _cpu_or_none(pid: int) -> float | None:
+    try:
+        return cpu_seconds(pid)
+    except OSError:
+        return None
 
 
 def request_for(base: str, index: int) -> tuple[urllib.request.Request, str]:
@@ -178,9 +209,28 @@ def request_for(base: str, index: int) -> tuple[urllib.request.Request, str]:
 
 
 def drive(requests: list, rate: float, workers: int = 32) -> tuple[list[float], dict[str, float]]:
-    """Send at `rate` per second; returns acknowledgement latencies and each recipient's send time."""
+    """Send at `rate` per second over kept-alive connections (one per sending thread, as providers keep theirs);
+    returns acknowledgement latencies and each recipient's send time."""
     latencies, sent_at, lock = [], {}, threading.Lock()
+    connections = threading.local()
     started = time.monotonic()
+
+    def post(request: urllib.request.Request) -> int:
+        for attempt in (1, 2):  # once more on a fresh connection if the server closed the kept one
+            if getattr(connections, "http", None) is None:
+                parts = urllib.parse.urlsplit(request.full_url)
+                connections.http = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            try:
+                connections.http.request(request.get_method(), request.selector, request.data, dict(request.header_items()))
+                response = connections.http.getresponse()
+                response.read()
+                return response.status
+            except (ConnectionError, http.client.HTTPException):
+                connections.http.close()
+                connections.http = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def one(item):
         index, (request, recipient) = item
@@ -189,9 +239,8 @@ def drive(requests: list, rate: float, workers: int = 32) -> tuple[list[float], 
         if delay > 0:
             time.sleep(delay)
         t0 = time.monotonic()
-        with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
-            assert response.status == 200, response.status
+        status = post(request)
+        assert status == 200, status
         with lock:
             latencies.append(time.monotonic() - t0)
             if recipient:
@@ -222,15 +271,16 @@ def main() -> None:
             bare_latencies, _ = drive(bare, args.rate)
             bare_cpu = (cpu_seconds(processes[0].pid) - serve_before) / args.messages * 1000
             requests = [request_for(base, i) for i in range(args.messages)]
-            database = postgres_pids() if args.database_url else []
-            cpu_before = [cpu_seconds(p.pid) for p in processes] + [time.process_time(), total_cpu(database)]
+            database = PostgresCpu() if args.database_url else None
+            cpu_before = [cpu_seconds(p.pid) for p in processes] + [time.process_time(), 0.0]
             started = time.monotonic()
             latencies, sent_at = drive(requests, args.rate)
             deadline = time.monotonic() + 120
             while len(clock.first) < len(sent_at) and time.monotonic() < deadline:
                 time.sleep(0.05)
             finished = max(clock.first.values(), default=time.monotonic())
-            cpu_after = [cpu_seconds(p.pid) for p in processes] + [time.process_time(), total_cpu(database)]
+            cpu_after = [cpu_seconds(p.pid) for p in processes] + [time.process_time(),
+                                                                   database.seconds() if database else 0.0]
             replies = [clock.first[r] - sent_at[r] for r in sent_at if r in clock.first]
             backend = "postgresql" if args.database_url else "sqlite"
             print(f"backend: {backend}; {args.messages} messages offered at {args.rate:.0f}/s (half SMS, half Telegram)")
