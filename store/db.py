@@ -87,11 +87,11 @@ def unit_of_work(target: Database | Session) -> Iterator[Session]:
             yield session
 
 
-def claim_rows(db: Database, statement, status: str, until: datetime, before=None) -> list:
-    """Run a `FOR UPDATE SKIP LOCKED` select and lease what it found: status, lease end, one more attempt
-    (`before(row)` sees each row as it was)."""
+def claim_rows(db: Database, statement, status: str, until: datetime, before=None, params: dict | None = None) -> list:
+    """Run a `FOR UPDATE SKIP LOCKED` select (with `params` for its bound parameters) and lease what it found:
+    status, lease end, one more attempt (`before(row)` sees each row as it was)."""
     with db.transaction() as session:
-        rows = list(session.scalars(statement))
+        rows = list(session.scalars(statement, params or {}))
         for row in rows:
             if before is not None:
                 before(row)

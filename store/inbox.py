@@ -42,15 +42,13 @@ def record_inbound_in(session: Session, channel: str, provider_message_id: str, 
     return stored
 
 
-def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60),
-                  channels: tuple[str, ...] | None = None) -> list[InboundMessage]:
-    """Claim up to `limit` messages: each the oldest unfinished one of its sender; only those of `channels`
-    when given (a worker with some adapters only, e.g. `run.py chat` beside a serving gateway)."""
-    now = utcnow()
+def _claim_statement(some_channels: bool):
+    """The claim, built once (building it costs more than running it): each sender's oldest unfinished message,
+    pending or with a lease run out; `:now`, `:limit` and, when `some_channels`, `:channels` bound at each call."""
     earlier = aliased(InboundMessage)
     claimable = or_(
         InboundMessage.status == "pending",
-        and_(InboundMessage.status == "processing", InboundMessage.claimed_until < now),
+        and_(InboundMessage.status == "processing", InboundMessage.claimed_until < bindparam("now")),
     )
     waits_for_earlier = exists().where(
         earlier.sender_hash == InboundMessage.sender_hash,
@@ -58,10 +56,22 @@ def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(se
         earlier.status.in_(("pending", "processing")),
     )
     statement = select(InboundMessage).where(claimable, ~waits_for_earlier)
-    if channels is not None:
-        statement = statement.where(InboundMessage.channel.in_(channels))
-    statement = statement.order_by(InboundMessage.id).limit(limit).with_for_update(skip_locked=True, of=InboundMessage)
-    return claim_rows(db, statement, "processing", now + lease)
+    if some_channels:
+        statement = statement.where(InboundMessage.channel.in_(bindparam("channels", expanding=True)))
+    return (statement.order_by(InboundMessage.id).limit(bindparam("limit"))
+            .with_for_update(skip_locked=True, of=InboundMessage))
+
+
+_CLAIMS = {some: _claim_statement(some) for some in (False, True)}
+
+
+def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60),
+                  channels: tuple[str, ...] | None = None) -> list[InboundMessage]:
+    """Claim up to `limit` messages: each the oldest unfinished one of its sender; only those of `channels`
+    when given (a worker with some adapters only, e.g. `run.py chat` beside a serving gateway)."""
+    now = utcnow()
+    params = {"now": now, "limit": limit} | ({"channels": list(channels)} if channels is not None else {})
+    return claim_rows(db, _CLAIMS[channels is not None], "processing", now + lease, params=params)
 
 
 def unfinished_from_sender(db: Database, channel: str, sender_hash: str) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store.db import Database, claim_rows, insert_ignoring_repeats
@@ -56,12 +56,10 @@ def queue_outbound(
     return session.execute(_QUEUE[session.get_bind().dialect.name], values).scalar_one_or_none() is not None
 
 
-def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60),
-                       channels: tuple[str, ...] | None = None) -> list[OutboundMessage]:
-    """Claim due messages (only those of `channels` when given); rows another worker holds are skipped, not
-    waited for. A citizen's messages go one at a time, in order: none is claimed while an earlier one to the
-    same contact is unsent. Each claimed row says whether it `maybe_sent` (reclaimed from a dead sender)."""
-    now = utcnow()
+def _claim_statement(some_channels: bool):
+    """The claim, built once (building it costs more than running it); `:now`, `:limit` and, when
+    `some_channels`, `:channels` are bound at each call."""
+    now = bindparam("now")
     due = or_(
         and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
         and_(OutboundMessage.status == "sending", OutboundMessage.claimed_until < now),
@@ -72,12 +70,23 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
         earlier.status.in_(("pending", "sending")),
     )
     statement = select(OutboundMessage).where(due, ~waits_for_earlier)
-    if channels is not None:
-        statement = statement.where(OutboundMessage.channel.in_(channels))
-    statement = (
-        statement.order_by(OutboundMessage.next_attempt_at, OutboundMessage.id).limit(limit).with_for_update(skip_locked=True)
-    )
-    return claim_rows(db, statement, "sending", now + lease, before=_note_maybe_sent)
+    if some_channels:
+        statement = statement.where(OutboundMessage.channel.in_(bindparam("channels", expanding=True)))
+    return (statement.order_by(OutboundMessage.next_attempt_at, OutboundMessage.id).limit(bindparam("limit"))
+            .with_for_update(skip_locked=True))
+
+
+_CLAIMS = {some: _claim_statement(some) for some in (False, True)}
+
+
+def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60),
+                       channels: tuple[str, ...] | None = None) -> list[OutboundMessage]:
+    """Claim due messages (only those of `channels` when given); rows another worker holds are skipped, not
+    waited for. A citizen's messages go one at a time, in order: none is claimed while an earlier one to the
+    same contact is unsent. Each claimed row says whether it `maybe_sent` (reclaimed from a dead sender)."""
+    now = utcnow()
+    params = {"now": now, "limit": limit} | ({"channels": list(channels)} if channels is not None else {})
+    return claim_rows(db, _CLAIMS[channels is not None], "sending", now + lease, before=_note_maybe_sent, params=params)
 
 
 def _note_maybe_sent(row: OutboundMessage) -> None:
