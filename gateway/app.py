@@ -22,6 +22,7 @@ from normalizer.core import Normalizer
 from normalizer.wilayah import Wilayah
 from store import Database
 from store.categories import category_settings
+from store.units import stored_contacts
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def create_app(
     try:
         if db.is_migrated():
             config.apply_category_settings(category_settings(db))  # what admins changed in the console
+            config.apply_stored_contacts(stored_contacts(db))
     except SQLAlchemyError:  # the database is down: /healthz says so, and the refresh job loads them later
         log.warning("category settings not loaded: the database is unreachable")
     metrics = Metrics(db)

@@ -309,6 +309,13 @@ class Config(Strict):
         self._category_settings.clear()
         self._category_settings.update(settings)
 
+    # The units' contact points kept in the database (store.units.stored_contacts, edited by an admin in the
+    # console), cached like the category settings: read at start, after an edit, and by the same job.
+    _stored_contacts: dict[str, dict] = PrivateAttr(default_factory=dict)
+
+    def apply_stored_contacts(self, stored: dict[str, dict]) -> None:
+        self._stored_contacts = dict(stored)  # replaced whole: readers in other threads see one or the other
+
     def category(self, code: str) -> CategoryConfig | None:
         """A category as it applies now: config.yaml's, with what an admin changed in the console."""
         configured = next((c for c in self.categories if c.code == code), None)
@@ -328,12 +335,12 @@ class Config(Strict):
         chats = dict.fromkeys([*stored.get("telegram_chats", []), *configured.telegram_chats])
         return Contacts(telegram_chats=list(chats), emails=list(emails.values()))
 
-    def is_unit_address(self, channel: str, address: str, stored: dict[str, dict] | None = None) -> bool:
-        """A unit's own chat or mailbox, where cases go: what is said there is no citizen's report.
-        `stored`: the units' contact points kept in the database (store.units.stored_contacts), by unit code."""
+    def is_unit_address(self, channel: str, address: str) -> bool:
+        """A unit's own chat or mailbox, where cases go: what is said there is no citizen's report. The contact
+        points configured here and those kept in the database (cached: `apply_stored_contacts`) both count."""
         every = [u.contacts for u in self.service_units] + list(self.cases.unit_contacts.values())
         every += [Contacts(telegram_chats=c.get("telegram_chats", []), emails=c.get("emails", []))
-                  for c in (stored or {}).values()]
+                  for c in self._stored_contacts.values()]
         if channel == "telegram":
             return any(address in contacts.telegram_chats for contacts in every)
         if channel == "email":

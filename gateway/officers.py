@@ -19,7 +19,6 @@ from gateway.conversation import Reply, ticket_in
 from gateway.workflow import escalate
 from store import lifecycle
 from store.reports import Actor, NotFound, get_report, transition_report
-from store.units import stored_contacts
 
 CASE_ACTION = re.compile(r"^case:(accept|coordinate):(\S+)$")
 LANGUAGE = "id"
@@ -35,8 +34,7 @@ def officer_turn(worker, session: Session, adapter, incoming: Incoming) -> list[
         action, ticket = pressed.groups()
     elif officer is not None and proof_ticket:
         action, ticket = "proof", proof_ticket
-    elif incoming.channel in ("telegram", "email") and config.is_unit_address(
-            incoming.channel, incoming.sender, stored_contacts(session)):  # contact points edited in the console too
+    elif incoming.channel in ("telegram", "email") and config.is_unit_address(incoming.channel, incoming.sender):
         return []  # officers talking among themselves in a unit's chat, or answering a case mail: not for the bot
     else:
         return None

@@ -15,7 +15,7 @@ from store.audit import audit_actions, search_audit
 from store.categories import category_settings, save_category_setting
 from store.reporters import RevealRefused, reveal_identity
 from store.types import utcnow
-from store.units import UnitError, get_unit, list_units, update_unit_contacts
+from store.units import UnitError, get_unit, list_units, stored_contacts, update_unit_contacts
 from store.users import ROLES, UserError, create_user, get_user, list_users, unlock_user, update_user
 
 MIN_REASON_LENGTH = 10
@@ -115,6 +115,7 @@ def admin_update_unit(code: str):
     except UnitError as error:
         flash(t("admin_unit_refused", reason=str(error)), "error")
     else:
+        services().config.apply_stored_contacts(stored_contacts(services().db))  # this process at once; others by their job
         flash(t("admin_saved"), "ok")
     return redirect(url_for("console.admin_unit", code=code))
 

@@ -178,12 +178,14 @@ def _only_ticket(db):
 
 def test_a_unit_chat_added_in_the_console_is_left_to_its_officers(city, telegram_api, units_db):  # noqa: F811
     from store.models import InboundMessage, Report
+    from gateway.jobs import refresh_category_settings
     from store.units import update_unit_contacts
     from tests.helpers import count
 
     client, worker, services = city
     console_chat = "-1007770099"
     update_unit_contacts(units_db, _unit_code(units_db, "Kelurahan Kenari"), telegram_chats=[console_chat], emails=[])
+    refresh_category_settings(services)  # as the job does in every process after an admin's edit
     update = group_update(OFFICER_ID, text="lampu jalan mati di depan kantor kelurahan")
     update["message"]["chat"]["id"] = int(console_chat)
     said = len(telegram_api.sent())

@@ -48,11 +48,14 @@ def test_cases_go_to_the_contacts_an_admin_kept_in_the_database_and_to_config_ya
         ("telegram", CONFIG_CHAT),
         ("telegram", CONSOLE_CHAT),
     ]
-    stored = stored_contacts(units_db)
-    assert city.config.is_unit_address("telegram", CONSOLE_CHAT, stored)
-    assert city.config.is_unit_address("email", "POSKO.gambir@jakarta.go.id", stored)
     assert not city.config.is_unit_address("telegram", CONSOLE_CHAT)  # config.yaml alone does not know it
-    assert not city.config.is_unit_address("telegram", "-1009999999", stored)
+    city.config.apply_stored_contacts(stored_contacts(units_db))  # as at start, after an edit, and by the job
+    try:
+        assert city.config.is_unit_address("telegram", CONSOLE_CHAT)
+        assert city.config.is_unit_address("email", "POSKO.gambir@jakarta.go.id")
+        assert not city.config.is_unit_address("telegram", "-1009999999")
+    finally:
+        city.config.apply_stored_contacts({})
 
 
 def test_a_reimport_keeps_the_contacts_edited_in_the_console(units_db, config, wilayah):

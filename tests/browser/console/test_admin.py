@@ -134,6 +134,10 @@ def test_admin_edits_a_units_contact_points(browser, console_site):
     page.click("#unit-contacts button[type=submit]")
     page.wait_for_selector(".flash-ok")
     assert page.input_value("textarea[name=emails]") == "kel.gambir@jakarta.go.id"
+    try:  # this process knows the new chat at once: what is said there is no citizen's report
+        assert console_site.config.is_unit_address("telegram", "-1001234567890")
+    finally:
+        console_site.config.apply_stored_contacts({})
     page.goto(console_site.base + "/console/admin/units?q=1001")
     assert "Telegram 1" in page.locator("#units tr[data-code='31.71.01.1001']").inner_text()
     console_site.shot(page, "admin-units")
