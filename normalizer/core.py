@@ -17,6 +17,8 @@ from normalizer.wilayah import Wilayah
 
 TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
 OTHER = "lainnya"
+COMPLAINT = "pengaduan"
+UNSURE_TYPE = 0.5  # below it, the type head's suggestion or question needs a cue of its own
 
 
 @dataclass
@@ -165,6 +167,12 @@ class Normalizer:
             return self.classifier.report_type(cues, category_score, text)
         guess = self.model.type_head.predict(encoded, self.classifier.type_signals(cues, text, len(words)))
         evidence = [m.phrase for m in cues if m.label.startswith(CUES_OF_TYPE[guess.category])]
+        if guess.category != COMPLAINT and guess.probability < UNSURE_TYPE and not any(
+                m.label == f"{CUES_OF_TYPE[guess.category]}:strong" for m in cues) \
+                and any(m.label == "complaint:strong" for m in cues):
+            # an unsure suggestion or question with no sign of one, beside a plain defect: most messages are complaints
+            complaint = [m.phrase for m in cues if m.label == "complaint:strong"]
+            return Scored(COMPLAINT, round(guess.probabilities[COMPLAINT], 2), complaint + [f"model {guess.probability:.2f}"])
         return Scored(guess.category, round(guess.probability, 2), evidence + [f"model {guess.probability:.2f}"])
 
     @staticmethod

@@ -225,3 +225,13 @@ def test_chatter_adverts_and_politics_are_no_report(normalizer, text):
 def test_an_acknowledgement_opening_a_longer_message_does_not_make_it_chatter(normalizer):
     assert normalizer.normalize("ok, anak anak sering main di pinggir kali yang tanpa pagar").is_report
 
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("polisi tidur di gang kami ketinggian, motor sering mentok", "pengaduan"),  # 'tinggi' names a defect here
+    ("akar pohon bikin paving trotoar naik dan retak di depan sekolah", "pengaduan"),
+    ("lampu taman baru dipasang bulan lalu sudah mati lagi", "pengaduan"),
+    ("mohon dibangun jembatan penyeberangan di depan sekolah, anak anak susah menyeberang", "aspirasi"),
+])
+def test_plain_defects_are_complaints_and_new_works_suggestions(normalizer, text, kind):
+    assert normalizer.normalize(text).type == kind
