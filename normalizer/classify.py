@@ -132,9 +132,9 @@ class Classifier:
         for _, (first, second, code, weight) in candidates:
             if second not in positions:
                 continue
-            near = [(a, b) for a in positions.get(first, ()) for b in positions.get(second, ()) if 0 < abs(a - b) <= PAIR_WINDOW]
+            near = next(_near(positions[first], positions[second]), None)
             if near:
-                a, b = near[0]
+                a, b = near
                 if any(i and words[i - 1] in LOCATION_WORDS for i in (a, b)):
                     weight /= 3  # 'di pinggir kali': one of the two only says where
                 found.append(Match(code, f"{first}~{second}", min(a, b), max(a, b) + 1, weight))
@@ -272,14 +272,14 @@ class Classifier:
         """Danger to life or property happening now: not questions, suggestions, fears ('takut meledak') or a
         plea for speed ('tolong segera'), which only strengthens a danger named beside it."""
         words = words or []
-        asks_help = any(word in self.help_words for word in words) or _names_any(words, self.vulnerable)
+        vulnerable = _names_any(words, self.vulnerable)  # people who cannot get out alone
+        asks_help = vulnerable or any(word in self.help_words for word in words)
         if report_type != "pengaduan" and not asks_help:  # a question about danger is one only with a call for help
             return Scored("normal", 0.75, [])
         not_now = self.not_urgent.find(words)
         if any(match.label == "past" for match in not_now):
             return Scored("normal", 0.7, [])
-        if any(match.label == "over" for match in not_now) and not self.still.find(words) \
-                and not _names_any(words, self.vulnerable):
+        if any(match.label == "over" for match in not_now) and not self.still.find(words) and not vulnerable:
             return Scored("normal", 0.7, [])
         ruled_out = [(m.start, m.end) for m in not_now]
         evidence, pleas = [], []
@@ -335,6 +335,8 @@ def _title_case(text: str) -> bool:
     capitals = sum(w.isupper() for w in words)
     titled = sum(w[0].isupper() and not w.isupper() for w in words)
     return titled >= 5 and titled >= 0.75 * (len(words) - capitals) and capitals < titled
+
+
 FIRST_PERSON = frozenset("saya aku gw gue gua kami kita ku sy aq i my me we our us mine".split())
 
 
