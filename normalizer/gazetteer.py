@@ -390,7 +390,6 @@ class Gazetteer:
                            text: str | None, contested: set[int] = frozenset()) -> list[Mention]:
         texts = [t.text for t in tokens]
         count = len(texts)
-        national = self._national
         starts = self._national_starts
         found: list[Mention] = []
         index = 0
@@ -398,16 +397,7 @@ class Gazetteer:
             if (texts[index] not in starts and index not in contested) or covered[index] or texts[index] in COMMON:
                 index += 1
                 continue
-            key = ""
-            best = None
-            for end in range(index, min(count, index + NATIONAL_SPAN)):
-                piece = texts[end]
-                # 'Bojong Gede' joins to 'bojonggede'; 'tap in' must not join to 'Tapin'
-                if covered[end] or (end > index and (len(piece) < 3 or piece in COMMON)):
-                    break
-                key += piece
-                if key in national:
-                    best = (end + 1, key)
+            best = max(self._joined_names(texts, index, covered), default=None)  # the longest
             if best is None:
                 index += 1
                 continue
@@ -427,16 +417,24 @@ class Gazetteer:
         ('Kramat Dalam', 'Grogol Indah')."""
         if not self._national or texts[start] in COMMON:
             return 0
-        key, length = "", 0
+        length = 0
+        for end, key in self._joined_names(texts, start):
+            if end - start <= longer_than or any(entry[0] != "desa" for entry in self._entries(key) or ()):
+                length = end - start
+        return length
+
+    def _joined_names(self, texts: list[str], start: int, covered: list[bool] | None = None):
+        """(end, key) for each run of words from `start`, shortest first, whose joined text is a place outside
+        Jakarta ('Bojong Gede' joins to 'bojonggede'); a short or common word ends the run ('tap in' must not join
+        to 'Tapin'), and so does a word `covered` by a Jakarta name."""
+        key = ""
         for end in range(start, min(len(texts), start + NATIONAL_SPAN)):
             piece = texts[end]
-            if end > start and (len(piece) < 3 or piece in COMMON):
-                break
+            if (covered is not None and covered[end]) or (end > start and (len(piece) < 3 or piece in COMMON)):
+                return
             key += piece
-            if key in self._national and (end - start + 1 <= longer_than
-                                          or any(entry[0] != "desa" for entry in self._entries(key) or ())):
-                length = end - start + 1
-        return length
+            if key in self._national:
+                yield end + 1, key
 
     def _national_mention(self, tokens, texts, start, end, entries, capitals, text) -> Mention | None:
         if texts[start] in NOT_NAMES:
