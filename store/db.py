@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -16,6 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import crypto
+from store.types import utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -87,15 +89,24 @@ def unit_of_work(target: Database | Session) -> Iterator[Session]:
             yield session
 
 
-def claim_rows(db: Database, statement, status: str, until: datetime, before=None, params: dict | None = None) -> list:
-    """Run a `FOR UPDATE SKIP LOCKED` select (with `params` for its bound parameters) and lease what it found:
-    status, lease end, one more attempt (`before(row)` sees each row as it was)."""
+def claim_statements(build) -> dict[bool, Any]:
+    """A claim statement built once for every worker and once for a worker of some channels only (building one
+    costs more than running it): `build(some_channels)` binds `:now`, `:limit` and, when asked, `:channels`."""
+    return {some: build(some) for some in (False, True)}
+
+
+def claim_rows(db: Database, statements: dict[bool, Any], status: str, lease: timedelta, limit: int,
+               channels: tuple[str, ...] | None = None, before=None) -> list:
+    """Run a `FOR UPDATE SKIP LOCKED` claim (of `claim_statements`) and lease what it found: status, lease end,
+    one more attempt (`before(row)` sees each row as it was)."""
+    now = utcnow()
+    params = {"now": now, "limit": limit} | ({"channels": list(channels)} if channels is not None else {})
     with db.transaction() as session:
-        rows = list(session.scalars(statement, params or {}))
+        rows = list(session.scalars(statements[channels is not None], params))
         for row in rows:
             if before is not None:
                 before(row)
-            row.status, row.claimed_until = status, until
+            row.status, row.claimed_until = status, now + lease
             row.attempts += 1
         return rows
 

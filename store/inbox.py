@@ -14,7 +14,7 @@ from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, upda
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
-from store.db import Database, claim_rows, insert_ignoring_repeats
+from store.db import Database, claim_rows, claim_statements, insert_ignoring_repeats
 from store.models import InboundMessage
 from store.types import utcnow
 
@@ -43,8 +43,8 @@ def record_inbound_in(session: Session, channel: str, provider_message_id: str, 
 
 
 def _claim_statement(some_channels: bool):
-    """The claim, built once (building it costs more than running it): each sender's oldest unfinished message,
-    pending or with a lease run out; `:now`, `:limit` and, when `some_channels`, `:channels` bound at each call."""
+    """The claim (for `claim_statements`): each sender's oldest unfinished message, pending or with a lease run
+    out."""
     earlier = aliased(InboundMessage)
     claimable = or_(
         InboundMessage.status == "pending",
@@ -62,16 +62,14 @@ def _claim_statement(some_channels: bool):
             .with_for_update(skip_locked=True, of=InboundMessage))
 
 
-_CLAIMS = {some: _claim_statement(some) for some in (False, True)}
+_CLAIMS = claim_statements(_claim_statement)
 
 
 def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60),
                   channels: tuple[str, ...] | None = None) -> list[InboundMessage]:
     """Claim up to `limit` messages: each the oldest unfinished one of its sender; only those of `channels`
     when given (a worker with some adapters only, e.g. `run.py chat` beside a serving gateway)."""
-    now = utcnow()
-    params = {"now": now, "limit": limit} | ({"channels": list(channels)} if channels is not None else {})
-    return claim_rows(db, _CLAIMS[channels is not None], "processing", now + lease, params=params)
+    return claim_rows(db, _CLAIMS, "processing", lease, limit, channels)
 
 
 def unfinished_from_sender(db: Database, channel: str, sender_hash: str) -> int:

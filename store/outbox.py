@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from store.db import Database, claim_rows, insert_ignoring_repeats
+from store.db import Database, claim_rows, claim_statements, insert_ignoring_repeats
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
@@ -57,8 +57,7 @@ def queue_outbound(
 
 
 def _claim_statement(some_channels: bool):
-    """The claim, built once (building it costs more than running it); `:now`, `:limit` and, when
-    `some_channels`, `:channels` are bound at each call."""
+    """The claim (for `claim_statements`): due messages, none while an earlier one to the same contact is unsent."""
     now = bindparam("now")
     due = or_(
         and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
@@ -76,7 +75,7 @@ def _claim_statement(some_channels: bool):
             .with_for_update(skip_locked=True))
 
 
-_CLAIMS = {some: _claim_statement(some) for some in (False, True)}
+_CLAIMS = claim_statements(_claim_statement)
 
 
 def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60),
@@ -84,9 +83,7 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
     """Claim due messages (only those of `channels` when given); rows another worker holds are skipped, not
     waited for. A citizen's messages go one at a time, in order: none is claimed while an earlier one to the
     same contact is unsent. Each claimed row says whether it `maybe_sent` (reclaimed from a dead sender)."""
-    now = utcnow()
-    params = {"now": now, "limit": limit} | ({"channels": list(channels)} if channels is not None else {})
-    return claim_rows(db, _CLAIMS[channels is not None], "sending", now + lease, before=_note_maybe_sent, params=params)
+    return claim_rows(db, _CLAIMS, "sending", lease, limit, channels, before=_note_maybe_sent)
 
 
 def _note_maybe_sent(row: OutboundMessage) -> None:
