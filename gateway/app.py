@@ -21,8 +21,6 @@ from gateway.services import Services
 from normalizer.core import Normalizer
 from normalizer.wilayah import Wilayah
 from store import Database
-from store.categories import category_settings
-from store.units import stored_contacts
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +52,9 @@ def create_app(
     )
     try:
         if db.is_migrated():
-            config.apply_category_settings(category_settings(db))  # what admins changed in the console
-            config.apply_stored_contacts(stored_contacts(db))
+            app.extensions["lapor"].refresh_console_settings()  # what admins changed in the console
     except SQLAlchemyError:  # the database is down: /healthz says so, and the refresh job loads them later
-        log.warning("category settings not loaded: the database is unreachable")
+        log.warning("console settings not loaded: the database is unreachable")
     metrics = Metrics(db)
     app.extensions["lapor.metrics"] = metrics
     for blueprint in (health.blueprint, media.blueprint, tracking.blueprint, webchat.blueprint, webhooks.blueprint,

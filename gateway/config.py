@@ -311,10 +311,12 @@ class Config(Strict):
 
     # The units' contact points kept in the database (store.units.stored_contacts, edited by an admin in the
     # console), cached like the category settings: read at start, after an edit, and by the same job.
-    _stored_contacts: dict[str, dict] = PrivateAttr(default_factory=dict)
+    _stored_contacts: tuple[Contacts, ...] = PrivateAttr(default=())
 
     def apply_stored_contacts(self, stored: dict[str, dict]) -> None:
-        self._stored_contacts = dict(stored)  # replaced whole: readers in other threads see one or the other
+        """`stored`: the contact points by unit code. Replaced whole: readers in other threads see one or the other."""
+        self._stored_contacts = tuple(Contacts(telegram_chats=c.get("telegram_chats", []), emails=c.get("emails", []))
+                                      for c in stored.values())
 
     def category(self, code: str) -> CategoryConfig | None:
         """A category as it applies now: config.yaml's, with what an admin changed in the console."""
@@ -339,8 +341,7 @@ class Config(Strict):
         """A unit's own chat or mailbox, where cases go: what is said there is no citizen's report. The contact
         points configured here and those kept in the database (cached: `apply_stored_contacts`) both count."""
         every = [u.contacts for u in self.service_units] + list(self.cases.unit_contacts.values())
-        every += [Contacts(telegram_chats=c.get("telegram_chats", []), emails=c.get("emails", []))
-                  for c in self._stored_contacts.values()]
+        every += self._stored_contacts
         if channel == "telegram":
             return any(address in contacts.telegram_chats for contacts in every)
         if channel == "email":

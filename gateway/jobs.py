@@ -19,8 +19,6 @@ from gateway.mailbox import watch_mailbox
 from gateway.mentions import poll_mentions
 from gateway.notifications import remind_to_rate, tell_followers
 from gateway.worker import Worker
-from store.categories import category_settings
-from store.units import stored_contacts
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,8 +54,7 @@ def run_mentions_poller(worker: Worker, with_worker: bool) -> None:
 
 def refresh_category_settings(services) -> None:
     """What admins changed in the console, made in another process: category settings and unit contact points."""
-    services.config.apply_category_settings(category_settings(services.db))
-    services.config.apply_stored_contacts(stored_contacts(services.db))
+    services.refresh_console_settings()
 
 
 def run_telegram_poller(worker: Worker) -> None:

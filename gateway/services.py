@@ -12,6 +12,8 @@ from normalizer.core import Normalizer
 from normalizer.geocoder import JakartaGazetteer
 from normalizer.wilayah import Wilayah
 from store import Database
+from store.categories import category_settings
+from store.units import stored_contacts
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,11 @@ class Services:
     geocoder: JakartaGazetteer
     adapters: dict[str, Adapter]
     open311_api_keys: frozenset[str]
+
+    def refresh_console_settings(self) -> None:
+        """What admins changed in the console, over config.yaml's: category settings and units' contact points."""
+        self.config.apply_category_settings(category_settings(self.db))
+        self.config.apply_stored_contacts(stored_contacts(self.db))
 
 
 def services() -> Services:
