@@ -1,8 +1,10 @@
 """The one small interface every channel adapter implements, and the errors a send may raise.
 
-An adapter verifies an inbound request, parses a provider payload into `Incoming` messages, and
-sends an `Outgoing` one, returning the provider's message id. Whether a failed send is worth
-retrying is said by the error's type (after Courier's closed set of send errors).
+An adapter verifies an inbound request, splits a provider payload into inbox entries and delivery
+reports, parses an entry into `Incoming` messages, and sends an `Outgoing` one, returning the
+provider's message id. Whether a failed send is worth retrying is said by the error's type (after
+Courier's closed set of send errors). A channel that is posted to (`Webhook`) is served by the one
+generic webhook route; a channel that is asked (`poll`) by the one polling job.
 """
 
 from __future__ import annotations
@@ -57,8 +59,41 @@ class Outgoing:
     choices: tuple[tuple[tuple[str, str], ...], ...] = ()  # inline buttons, rows of (label, data sent back as a choice)
     acknowledges: str | None = None  # the press this reply answers (Telegram: answerCallbackQuery first)
     media_urls: tuple[str, ...] = ()
+    # An approved template for channels that only take those outside a conversation window (WhatsApp):
+    # {"name": the approved template's name, "language": its code ("id", "en"), "parameters": [body values in order]};
+    # channels without templates send `text`.
+    template: dict[str, Any] | None = None
     reply_context: dict[str, Any] = field(default_factory=dict)  # the Incoming's, handed back to its adapter
     key: str | None = None  # the outbox row's own key: the same on every try, so a provider can spot a repeat
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One message of a webhook or poll, as the inbox stores it: unique per channel by `provider_message_id`,
+    `payload` is what `parse` reads later, `sender` the address its replies go to (the inbox keeps a sender's
+    messages in order)."""
+
+    provider_message_id: str
+    payload: Any
+    sender: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A provider's report on a message we sent: delivered, or failed for good (with the provider's reason)."""
+
+    provider_message_id: str
+    delivered: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """How a provider posts to us: `payload` "json" or "form", what to answer on success (body, content type),
+    and whether it verifies the endpoint first with a GET (`challenge`)."""
+
+    payload: str = "json"
+    answer: tuple[str, str] = ("{}", "application/json")
 
 
 class SendError(Exception):
@@ -93,4 +128,26 @@ class Adapter(Protocol):
 
     def fetch_media(self, media: Media) -> tuple[bytes, str]:
         """The bytes and content type of a photo the citizen sent."""
+        ...
+
+    def close(self) -> None:
+        """Let go of pooled connections (the gateway stops, or a test ends)."""
+        ...
+
+
+class WebhookAdapter(Adapter, Protocol):
+    """A channel whose provider posts to `/webhooks/<channel>` (signed; `verify` refuses a forgery)."""
+
+    webhook: Webhook
+
+    def entries(self, payload: Any) -> list[InboxEntry]:
+        """The messages a verified post carries, to store; ValueError when it is not the provider's shape."""
+        ...
+
+    def deliveries(self, payload: Any) -> list[Delivery]:
+        """The delivery reports a verified post carries (none for most)."""
+        ...
+
+    def challenge(self, query: dict[str, str]) -> str | None:
+        """The answer to the provider's GET that proves we own the endpoint, or None to refuse it."""
         ...
