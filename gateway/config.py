@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from string import Formatter
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -216,6 +217,19 @@ class SendLimit(Strict):
     per_group_seconds: float = Field(default=0, ge=0)  # the same for a group chat (Telegram: an id starting with '-')
 
 
+class TemplateConfig(Strict):
+    """A message the provider approved in advance (WhatsApp takes only these outside 24 h after the citizen wrote)."""
+
+    name: str = Field(min_length=1)  # as the provider knows it: Meta's template name, Twilio's Content SID (HX…)
+    parameters: list[str] = []  # the message's {placeholders}, in the order of the template's {{1}}, {{2}}…
+
+
+class ChannelConfig(Strict):
+    """What a channel needs beyond its secrets (those live in the environment)."""
+
+    templates: dict[str, TemplateConfig] = {}  # message key → the approved template sent instead of its text
+
+
 class ConsoleConfig(Strict):
     """The officers' web console under /console/."""
 
@@ -247,6 +261,7 @@ class Config(Strict):
     conversation: ConversationConfig = ConversationConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     send_limits: dict[str, SendLimit] = {}  # channel → its provider's limit; a channel not named is not paced
+    channels: dict[str, ChannelConfig] = {}
     cases: CasesConfig = CasesConfig()
     console: ConsoleConfig = ConsoleConfig()
     lifecycle: LifecycleConfig
@@ -281,6 +296,14 @@ class Config(Strict):
         missing_messages = REQUIRED_MESSAGES - set(self.messages)
         if missing_messages:
             raise ValueError(f"messages: missing {sorted(missing_messages)}")
+        for channel, settings in self.channels.items():
+            for key, template in settings.templates.items():
+                if key not in self.messages:
+                    raise ValueError(f"channels.{channel}.templates.{key}: no message of that name")
+                named = {field for _text, field, _spec, _conv in Formatter().parse(self.messages[key].id) if field}
+                if set(template.parameters) - named:
+                    raise ValueError(f"channels.{channel}.templates.{key}.parameters: "
+                                     f"{sorted(set(template.parameters) - named)} are not placeholders of the message")
         if self.lifecycle.verifier_unit not in unit_codes:
             raise ValueError(f"lifecycle.verifier_unit: {self.lifecycle.verifier_unit!r} is not a service unit")
         return self
@@ -288,6 +311,14 @@ class Config(Strict):
     def message(self, key: str, language: str, **values: object) -> str:
         """A citizen-facing text from `messages`, in their language, with its {placeholders} filled."""
         return self.messages[key].get(language).format(**values)
+
+    def template(self, channel: str, key: str, language: str, **values: object) -> dict | None:
+        """The approved template a channel sends instead of message `key`, filled (for `Outgoing.template`); None
+        when the channel sends the text."""
+        found = self.channels.get(channel, ChannelConfig()).templates.get(key)
+        if found is None:
+            return None
+        return {"name": found.name, "language": language, "parameters": [str(values[name]) for name in found.parameters]}
 
     def unit_name(self, unit, language: str) -> str:
         """Who handles it, as citizens and officers read it: the unit, or triage when there is none yet."""

@@ -55,6 +55,7 @@ def remind_to_rate(services: Services, now: datetime | None = None) -> int:
                 session, channel=contact.channel, recipient=contact.address, contact_id=contact.id, report_id=report.id,
                 body=services.config.message("rating_reminder", language, ticket=report.ticket),
                 idempotency_key=f"rate-reminder:{report.id}:{contact.id}",
+                extras=_template(services.config, contact.channel, "rating_reminder", language, {"ticket": report.ticket}),
             )
             if reminded:  # once: a later run must not ask again (nor touch the conversation)
                 _ask_for_rating(session, contact, report.ticket)
@@ -73,26 +74,37 @@ def _can_be_told(services: Services, contact: ContactIdentity) -> bool:
 
 
 def _tell(session: Session, services: Services, event: StatusEvent, contact: ContactIdentity) -> int:
-    report = event.report
+    report, config = event.report, services.config
     language = _language(contact)
     original = _original(session, event)
     if original is not None:  # merged: the citizen follows the report that goes on
         follow_report(session, original.ticket, contact.id)
-        text = services.config.message("status_duplicate", language, ticket=report.ticket, original=original.ticket,
-                                       link=services.config.tracking_link(original))
+        key, values = "status_duplicate", {"ticket": report.ticket, "original": original.ticket,
+                                           "link": config.tracking_link(original)}
+        text = config.message(key, language, **values)
     else:
+        key, values = _status_values(services, event, language)
         text = status_message(services, event, language, sms=contact.channel == "sms")
     queued = queue_outbound(
         session, channel=contact.channel, recipient=contact.address, body=text, contact_id=contact.id,
         report_id=report.id, idempotency_key=f"status:{report.id}:{event.id}:{contact.id}",
+        extras=_template(config, contact.channel, key, language, values),
     )
     if queued and event.to_status == lifecycle.SELESAI and event.from_status != event.to_status:
         _ask_for_rating(session, contact, report.ticket)
     return int(queued)
 
 
-def status_message(services: Services, event: StatusEvent, language: str, sms: bool = False) -> str:
-    """The update in the citizen's language; an officer's public note is shortened to fit two SMS."""
+def _template(config, channel: str, key: str, language: str, values: dict) -> dict:
+    """The outbox extras of an update: the approved template its channel sends instead of the text, if it has one
+    (WhatsApp: a citizen who wrote more than 24 h ago can be sent nothing else)."""
+    template = config.template(channel, key, language, **values)
+    return {"template": template} if template else {}
+
+
+def _status_values(services: Services, event: StatusEvent, language: str) -> tuple[str, dict]:
+    """Which message tells of this event, and its values (`note`: the public note on one line, as a template's
+    parameter must be, or "-")."""
     config, report = services.config, event.report
     status = config.statuses[event.to_status]
     link, proof = config.tracking_link(report), _proof(report)
@@ -103,13 +115,21 @@ def status_message(services: Services, event: StatusEvent, language: str, sms: b
         "due": config.local_time(report.sla_due_at),
         "link": link,
         "proof": f"{config.server.base_url}/media/{proof.public_token}" if proof else link,
+        "note": " ".join((event.note or "").split()) if event.note_public and (event.note or "").strip() else "-",
     }
     note_only = event.from_status == event.to_status
     key = "status_note_added" if note_only else "status_done" if event.to_status == lifecycle.SELESAI else "status_changed"
+    return key, values
+
+
+def status_message(services: Services, event: StatusEvent, language: str, sms: bool = False) -> str:
+    """The update in the citizen's language; an officer's public note is shortened to fit two SMS."""
+    config = services.config
+    key, values = _status_values(services, event, language)
     note = (event.note or "").strip() if event.note_public else ""
     while True:
         told = config.message("status_note", language, note=note) if note else ""
-        text = config.message(key, language, note=told, **values)
+        text = config.message(key, language, **(values | {"note": told}))
         if not sms or segments(text) <= SMS_SEGMENTS or not note:
             return text
         note = note[: len(note) - 13].rstrip() + "..." if len(note) > 13 else ""  # "…" would make it UCS-2

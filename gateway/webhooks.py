@@ -1,84 +1,95 @@
-"""Provider webhooks: verify, store raw in the inbox, answer at once. The worker does the rest."""
+"""Provider webhooks, one route for every channel: verify, store raw in the inbox, answer at once. The worker
+does the rest.
+
+`POST /webhooks/<channel>` takes what the channel's adapter (a `bots.base.WebhookAdapter`) says a signed post
+carries: messages for the inbox, in one transaction, and delivery reports for the outbox. `GET` answers the
+provider's proof of ownership (WhatsApp's `hub.challenge`). Twilio's older addresses stay as aliases.
+"""
 
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, request
 
 from gateway.services import services, wake_worker
-from store.inbox import record_inbound
+from store.inbox import record_entries
 from store.outbox import record_delivery
-from store.reporters import contact_hash
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-PROVIDER_ID = re.compile(r"[A-Za-z0-9_-]{2,64}")  # Twilio's 34-character SIDs, and test ids
+# Twilio's 34-character SIDs, Telegram's update ids, WhatsApp's wamid.… (base64), test ids
+PROVIDER_ID = re.compile(r"[A-Za-z0-9_.=+/-]{2,128}")
 
 
-@blueprint.post("/telegram")
-def telegram():
-    adapter = services().adapters.get("telegram")
-    if adapter is None:
-        abort(404, "the Telegram channel is not configured")
-    if not adapter.verify(request.url, dict(request.headers), {}, b""):
-        abort(403, "secret token missing or wrong")
-    payload = _json_body()
-    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int) or isinstance(payload.get("update_id"), bool):
-        abort(400, "expected a Telegram update: a JSON object with an integer update_id")
-    _readable_or_400(adapter, payload, "a Telegram update")
-    sender = adapter.sender_of(payload)
-    record_inbound(
-        services().db, "telegram", str(payload["update_id"]), payload,
-        contact_hash("telegram", sender) if sender else None,
-    )
-    wake_worker()
-    return jsonify({})
-
-
-@blueprint.post("/twilio/sms")
-def twilio_sms():
-    adapter, form = _signed_twilio()
-    if not form.get("MessageSid") or not form.get("From"):
-        abort(400, "expected a Twilio message: MessageSid and From")
-    if not PROVIDER_ID.fullmatch(form["MessageSid"]):
-        abort(400, "MessageSid is not a provider message id")
-    _readable_or_400(adapter, form, "a Twilio message")
-    record_inbound(services().db, "sms", form["MessageSid"], form, contact_hash("sms", form["From"]))
-    wake_worker()
-    return Response("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>", content_type="text/xml")
-
-
+@blueprint.post("/twilio/sms")  # the addresses given to Twilio before the one route
 @blueprint.post("/twilio/status")
-def twilio_status():
-    _adapter, form = _signed_twilio()
-    sid, status = form.get("MessageSid"), form.get("MessageStatus")
-    if not sid or not status:
-        abort(400, "expected MessageSid and MessageStatus")
-    if not PROVIDER_ID.fullmatch(sid):
-        abort(400, "MessageSid is not a provider message id")
-    if status in ("delivered", "undelivered", "failed"):
-        error = f"{status} {form.get('ErrorCode', '')}".strip()
-        record_delivery(services().db, "sms", sid, delivered=status == "delivered", error=error)
-    return Response(status=204)
+def twilio_sms():
+    return receive("sms")
 
 
-def _json_body():
-    """The JSON body, or None when it is not JSON; nesting too deep to parse is refused, not a 500."""
+@blueprint.post("/<channel>")
+@blueprint.post("/<channel>/status")  # where a provider posts its delivery reports
+def receive(channel: str):
+    adapter = _adapter(channel)
+    payload = _payload(adapter)
+    url = services().config.server.base_url + request.full_path.rstrip("?")  # the URL the provider called
+    form = payload if adapter.webhook.payload == "form" else {}
+    if not adapter.verify(url, dict(request.headers), form, request.get_data(cache=True)):
+        abort(403, "signature or secret missing or wrong")
+    entries, deliveries = _readable_or_400(adapter, payload)
+    if entries:
+        record_entries(services().db, adapter.channel, entries)
+        wake_worker()
+    for delivery in deliveries:
+        record_delivery(services().db, adapter.channel, delivery.provider_message_id, delivery.delivered,
+                        delivery.error)
+    if not entries:
+        return Response(status=204)  # delivery reports only: nothing to answer
+    body, content_type = adapter.webhook.answer
+    return Response(body, content_type=content_type, status=200)
+
+
+@blueprint.get("/<channel>")
+def challenge(channel: str):
+    """The provider's GET that proves this endpoint is ours (WhatsApp: hub.mode, hub.verify_token, hub.challenge)."""
+    answer = _adapter(channel).challenge(request.args.to_dict())
+    if answer is None:
+        abort(403, "verification refused")
+    return Response(answer, content_type="text/plain")
+
+
+def _adapter(channel: str):
+    adapter = services().adapters.get(channel)
+    if adapter is None or not hasattr(adapter, "webhook"):
+        abort(404, f"no webhook channel {channel} is configured")
+    return adapter
+
+
+def _payload(adapter):
+    """The posted form, or the JSON body (None when it is not JSON); nesting too deep to parse is refused, not a 500."""
+    if adapter.webhook.payload == "form":
+        return request.form.to_dict()
     try:
         return request.get_json(silent=True)
     except RecursionError:
         abort(400, "the JSON body is nested too deeply")
 
 
-def _readable_or_400(adapter, payload, what: str) -> None:
+def _readable_or_400(adapter, payload):
     """Only what the worker will be able to read is accepted: a malformed payload is refused now, and nothing
     is stored (PostgreSQL cannot store a NUL character, and a worker cannot parse a broken shape)."""
     if _has_nul(payload):
-        abort(400, f"{what} may not contain NUL characters or nest deeper than 50 levels")
+        abort(400, "a webhook may not contain NUL characters or nest deeper than 50 levels")
     try:
-        adapter.parse(payload)
+        entries, deliveries = adapter.entries(payload), adapter.deliveries(payload)
+        for entry in entries:
+            adapter.parse(entry.payload)
     except Exception:  # any shape the provider's own parser refuses (a string where an object belongs…)
-        abort(400, f"expected {what} in the provider's format")
+        abort(400, f"expected a {adapter.channel} webhook in the provider's format")
+    for provider_id in [entry.provider_message_id for entry in entries] + [d.provider_message_id for d in deliveries]:
+        if not PROVIDER_ID.fullmatch(provider_id):
+            abort(400, "not a provider message id")
+    return entries, deliveries
 
 
 def _has_nul(value, depth: int = 0) -> bool:
@@ -91,14 +102,3 @@ def _has_nul(value, depth: int = 0) -> bool:
     if isinstance(value, list):
         return any(_has_nul(item, depth + 1) for item in value)
     return False
-
-
-def _signed_twilio():
-    adapter = services().adapters.get("sms")
-    if adapter is None:
-        abort(404, "the SMS channel is not configured")
-    form = request.form.to_dict()
-    url = services().config.server.base_url + request.full_path.rstrip("?")  # the URL Twilio called
-    if not adapter.verify(url, dict(request.headers), form, b""):
-        abort(403, "Twilio signature missing or wrong")
-    return adapter, form

@@ -407,6 +407,7 @@ def outgoing_from(message: OutboundMessage) -> Outgoing:
         request_location=bool(extras.get("request_location")),
         choices=tuple(tuple((label, data) for label, data in row) for row in extras.get("choices", [])),
         acknowledges=extras.get("acknowledges"),
+        template=extras.get("template"),
         reply_context=message.reply_context or {},
         key=f"outbox-{message.id}",
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from store import wakeups
 from store.db import Database, claim_rows, claim_statements, insert_ignoring_repeats
 from store.models import InboundMessage
+from store.reporters import contact_hash
 from store.types import utcnow
 
 MAX_ATTEMPTS = 5
@@ -28,6 +29,14 @@ def record_inbound(db: Database, channel: str, provider_message_id: str, payload
     """Store a message exactly once; False when this provider id was already recorded."""
     with db.transaction() as session:
         return record_inbound_in(session, channel, provider_message_id, payload, sender_hash)
+
+
+def record_entries(db: Database, channel: str, entries) -> int:
+    """The messages of one webhook (`bots.base.InboxEntry`), stored together; how many were new."""
+    with db.transaction() as session:
+        return sum(record_inbound_in(session, channel, entry.provider_message_id, entry.payload,
+                                     contact_hash(channel, entry.sender) if entry.sender else None)
+                   for entry in entries)
 
 
 def record_inbound_in(session: Session, channel: str, provider_message_id: str, payload: Any,
