@@ -41,7 +41,7 @@ from store import lifecycle
 from store.attachments import AttachmentError, attach_to_report, save_attachment
 from store.conversations import follow_report, is_following, load_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
-from store.models import ContactIdentity, OutboundMessage, Report
+from store.models import Report
 from store.outbox import (
     SendResult,
     claim_due_outbound,
@@ -50,7 +50,7 @@ from store.outbox import (
     record_results,
     recorded_provider_ids,
 )
-from store.reporters import Contact, find_or_add_contact
+from store.reporters import Contact, Sender, find_or_add_sender, note_language, stop_sender
 from store.reports import (
     Actor,
     NotFound,
@@ -145,11 +145,10 @@ class Worker:
             self._queue_replies(session, incoming, for_officer, inbound_id, contact_id=None)
             return
         contact = Contact(incoming.channel, incoming.sender, incoming.sender_name)
-        identity = find_or_add_contact(session, contact)
-        digest = identity.address_hash
-        conversation = load_conversation(session, incoming.channel, digest, identity.id)
+        sender = find_or_add_sender(session, contact)
+        conversation = load_conversation(session, incoming.channel, sender.address_hash, sender.id)
         state = State.from_dict(conversation.state)
-        if self._flooding(session, incoming.channel, digest, inbound_id, identity, state):
+        if self._flooding(session, incoming.channel, inbound_id, sender, state):
             return
         context = Context(
             config=services.config,
@@ -158,22 +157,22 @@ class Worker:
             find_duplicate=lambda category, lat, lon, text: self._duplicate(session, category, lat, lon, text, state.language),
             report_status=lambda ticket, language: self._status(session, ticket, language),
             now=utcnow(),
-            is_following=lambda ticket: is_following(session, ticket, identity.id),
+            is_following=lambda ticket: is_following(session, ticket, sender.id),
         )
         photos, rejected = self._store_photos(session, adapter, incoming)
         turn = Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude, photos=photos,
                     choice=incoming.choice, about_ticket=incoming.about_ticket)
         outcome = handle(state, turn, context)
         replies = [Reply(services.config.message("photo_rejected", state.language, reason=reason)) for reason in rejected]
-        replies += self._carry_out(session, outcome, contact, identity, state) + outcome.replies
+        replies += self._carry_out(session, outcome, contact, sender, state) + outcome.replies
         if outcome.stop_contact:
-            identity.stopped_at, identity.stop_reason = utcnow(), "citizen asked to stop"
+            stop_sender(session, sender, "citizen asked to stop")
         if outcome.restart_contact:
-            identity.stopped_at, identity.stop_reason = None, None
-        identity.reporter.language = state.language
-        if identity.stopped_at is not None and not outcome.stop_contact:
+            stop_sender(session, sender, None)
+        note_language(session, sender, state.language)
+        if sender.stopped_at is not None and not outcome.stop_contact:
             replies = []  # a stopped contact gets nothing but the confirmation of the stop
-        self._queue_replies(session, incoming, replies, inbound_id, contact_id=identity.id)
+        self._queue_replies(session, incoming, replies, inbound_id, contact_id=sender.id)
         save_conversation(session, conversation, state.to_dict())
 
     def _queue_replies(self, session: Session, incoming: Incoming, replies: list[Reply], inbound_id: int,
@@ -190,17 +189,17 @@ class Worker:
                 reply_context=incoming.reply_context,
             )
 
-    def _flooding(self, session: Session, channel: str, digest: str, inbound_id: int, identity, state: State) -> bool:
+    def _flooding(self, session: Session, channel: str, inbound_id: int, sender: Sender, state: State) -> bool:
         """Over the limit: one polite 'slow down' per window, and the message is not answered."""
         settings = self.services.config.conversation
         window = timedelta(seconds=settings.rate_limit_seconds)
         now = utcnow()
-        if recent_from_sender(session, channel, digest, now - window) <= settings.rate_limit_messages:
+        if recent_from_sender(session, channel, sender.address_hash, now - window) <= settings.rate_limit_messages:
             return False
         bucket = int(now.timestamp() // settings.rate_limit_seconds)
         queue_outbound(
-            session, channel=channel, recipient=identity.address, contact_id=identity.id,
-            body=self.services.config.message("slow_down", state.language), idempotency_key=f"slow:{identity.id}:{bucket}",
+            session, channel=channel, recipient=sender.address, contact_id=sender.id,
+            body=self.services.config.message("slow_down", state.language), idempotency_key=f"slow:{sender.id}:{bucket}",
         )
         return True
 
@@ -219,13 +218,13 @@ class Worker:
                 rejected.append(str(error))
         return tuple(stored), rejected
 
-    def _carry_out(self, session: Session, outcome: Outcome, contact: Contact, identity: ContactIdentity, state: State) -> list[Reply]:
+    def _carry_out(self, session: Session, outcome: Outcome, contact: Contact, sender: Sender, state: State) -> list[Reply]:
         """What the conversation decided for the store (create, follow, add to a report), and what to say about it."""
         replies = []
         if outcome.create is not None:
-            replies.append(self._create(session, outcome, contact, identity, state))
+            replies.append(self._create(session, outcome, contact, sender, state))
         if outcome.follow is not None:
-            report = follow_report(session, outcome.follow, identity.id)
+            report = follow_report(session, outcome.follow, sender.id)
             if report is not None:
                 state.last_ticket = report.ticket
                 replies.append(Reply(self.services.config.message(
@@ -235,7 +234,7 @@ class Worker:
         if outcome.comment is not None:
             replies.append(self._comment(session, outcome.comment, contact, state.language))
         if outcome.rate is not None:
-            replies.append(self._rate(session, outcome.rate, contact, identity, state.language))
+            replies.append(self._rate(session, outcome.rate, contact, sender, state.language))
         return replies
 
     def _comment(self, session: Session, comment: Comment, contact: Contact, language: str) -> Reply:
@@ -247,21 +246,21 @@ class Worker:
         unit = config.unit_name(report.assigned_unit, language)
         return Reply(config.message("comment_added", language, ticket=report.ticket, unit=unit))
 
-    def _rate(self, session: Session, rating: Rating, contact: Contact, identity: ContactIdentity, language: str) -> Reply:
+    def _rate(self, session: Session, rating: Rating, contact: Contact, sender: Sender, language: str) -> Reply:
         config = self.services.config
         comment = rating.comment and redact.redact(rating.comment, reporter_names((contact,)))  # no personal data kept
         try:
-            rate_report(session, rating.ticket, rating.score, comment or None, reporter_id=identity.reporter_id)
+            rate_report(session, rating.ticket, rating.score, comment or None, reporter_id=sender.reporter_id)
         except RatingError:
             status = config.statuses[get_report(session, rating.ticket).status].label.get(language)
             return Reply(config.message("rating_refused", language, ticket=rating.ticket, status=status))
         return Reply(config.message("rating_thanks", language, ticket=rating.ticket, score=rating.score))
 
-    def _create(self, session: Session, outcome: Outcome, contact: Contact, identity: ContactIdentity, state: State) -> Reply:
+    def _create(self, session: Session, outcome: Outcome, contact: Contact, sender: Sender, state: State) -> Reply:
         services, draft = self.services, outcome.create
         report = submit_report(session, services.config, services.normalizer, _submission(draft, contact), services.geocoder)
         attach_to_report(session, draft.photos, report.id)
-        follow_report(session, report.ticket, identity.id)
+        follow_report(session, report.ticket, sender.id)
         state.report_created(report.ticket)
         unit = services.config.unit_name(report.assigned_unit, state.language)
         return Reply(services.config.message(
@@ -327,20 +326,32 @@ class Worker:
     # -- outbox -----------------------------------------------------------------------------------
 
     def dispatch_outbox(self, limit: int | None = None, lease: timedelta = timedelta(seconds=60)) -> int:
-        """Send what is due, recipients in parallel, each recipient's messages in order. At most one message per
-        sending thread is claimed (the default limit) and each outcome is recorded the moment it is known, so a
-        crash can repeat only the sends that were on the wire."""
+        """Send what is due, recipients in parallel, each recipient's messages in order, and record the round's
+        outcomes in one transaction. At most one message per sending thread is claimed (the default limit), so a
+        crash can repeat at most that many sends, each asked about first where the provider can say (issue 16);
+        an error inside the round still records what was done."""
         limit = limit or self.services.config.server.send_threads
         claimed = claim_due_outbound(self.services.db, limit=limit, lease=lease, channels=self.channels)
         if not claimed:
             return 0
-        by_recipient: dict[tuple[str, str], list[OutboundMessage]] = {}
+        by_recipient: dict[tuple[str, str], list] = {}
         for message in claimed:
             by_recipient.setdefault((message.channel, message.recipient), []).append(message)
-        groups = list(by_recipient.values())
-        if len(groups) == 1:
-            return self._send_in_order(groups[0])
-        return sum(self._sending_pool().map(self._send_in_order, groups))
+        results: list[SendResult] = []
+        try:
+            if len(by_recipient) == 1:
+                self._send_in_order(next(iter(by_recipient.values())), results)
+            else:
+                list(self._sending_pool().map(lambda group: self._send_in_order(group, results), by_recipient.values()))
+        finally:
+            give_up = timedelta(hours=self.services.config.schedule.give_up_sending_after_hours)
+            record_results(self.services.db, results, give_up)
+        by_id = {message.id: message for message in claimed}
+        retried = {by_id[r.message_id].channel for r in results
+                   if r.error is None and by_id[r.message_id].last_error not in (None, EARLIER_FAILED)}
+        for channel in retried:  # a retry went through: the provider is back
+            hasten_retries(self.services.db, channel)
+        return sum(result.error is None for result in results)
 
     def _sending_pool(self) -> ThreadPoolExecutor:
         with self._pool_lock:  # overlapping runs share one pool
@@ -348,22 +359,16 @@ class Worker:
                 self._pool = ThreadPoolExecutor(self.services.config.server.send_threads, thread_name_prefix="send")
             return self._pool
 
-    def _send_in_order(self, messages: list[OutboundMessage]) -> int:
-        """One recipient's messages, oldest first, each outcome recorded at once; after a failure the rest wait
+    def _send_in_order(self, messages: list, results: list[SendResult]) -> None:
+        """One recipient's messages, oldest first, each outcome added to `results`; after a failure the rest wait
         their turn, untried."""
-        give_up = timedelta(hours=self.services.config.schedule.give_up_sending_after_hours)
-        results = []
+        failed = False
         for message in messages:
-            if results and results[-1].error is not None:
-                results.append(SendResult(message.id, error=EARLIER_FAILED, tried=False))
-            else:
-                results.append(self._send(message))
-            record_results(self.services.db, results[-1:], give_up)
-            if results[-1].error is None and message.last_error not in (None, EARLIER_FAILED):  # a retry went through
-                hasten_retries(self.services.db, message.channel)
-        return sum(result.error is None for result in results)
+            result = SendResult(message.id, error=EARLIER_FAILED, tried=False) if failed else self._send(message)
+            results.append(result)  # list.append is atomic: the sending threads share one list
+            failed = result.error is not None
 
-    def _already_sent(self, adapter, message: OutboundMessage, outgoing: Outgoing) -> str | None:
+    def _already_sent(self, adapter, message, outgoing: Outgoing) -> str | None:
         """Reclaimed from a sender that died mid-send: a provider that can say whether it took the message is asked
         first, so the citizen does not get it twice; a match another outbox row already owns is not this one."""
         try:
@@ -373,7 +378,7 @@ class Worker:
         taken = recorded_provider_ids(self.services.db, message.channel, candidates)
         return next((sid for sid in candidates if sid not in taken), None)
 
-    def _send(self, message: OutboundMessage) -> SendResult:
+    def _send(self, message) -> SendResult:
         adapter = self.adapters.get(message.channel)
         if adapter is None:
             return SendResult(message.id, error=f"no adapter for channel {message.channel}")
@@ -396,7 +401,7 @@ class Worker:
             return SendResult(message.id, error=f"{type(error).__name__}: {error}")
 
 
-def outgoing_from(message: OutboundMessage) -> Outgoing:
+def outgoing_from(message) -> Outgoing:
     """What an adapter sends, rebuilt from an outbox row (extras carry buttons and the like)."""
     extras = message.extras or {}
     return Outgoing(

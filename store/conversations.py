@@ -2,32 +2,52 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import ContactIdentity, Conversation, Report, ReportFollower
 from store.types import utcnow
 
-# Built once: the worker runs this for every inbound message.
-_CONVERSATION_OF_SENDER = select(Conversation).where(
-    Conversation.channel == bindparam("channel"), Conversation.sender_hash == bindparam("digest")
+@dataclass
+class ConversationState:
+    """A sender's conversation as the worker reads and writes it (Core, no ORM object): its row and its state."""
+
+    id: int
+    state: dict
+
+
+# Built once: the worker runs these for every inbound message.
+_conversations = Conversation.__table__
+_CONVERSATION_OF_SENDER = select(_conversations.c.id, _conversations.c.state).where(
+    _conversations.c.channel == bindparam("channel"), _conversations.c.sender_hash == bindparam("digest")
 ).with_for_update()
+_ADD_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
+_SAVE_STATE = update(_conversations).where(_conversations.c.id == bindparam("conversation_id")).values(
+    state=bindparam("state"), updated_at=bindparam("now"))
 
 
-def load_conversation(session: Session, channel: str, sender_hash: str, contact_id: int | None) -> Conversation:
+def load_conversation(session: Session, channel: str, sender_hash: str, contact_id: int | None) -> ConversationState:
     """The sender's conversation, locked for this transaction (created empty on first contact)."""
-    conversation = session.scalar(_CONVERSATION_OF_SENDER, {"channel": channel, "digest": sender_hash})
-    if conversation is None:
-        conversation = Conversation(channel=channel, sender_hash=sender_hash, contact_id=contact_id, state={})
-        session.add(conversation)
-        session.flush()
-    return conversation
+    found = session.execute(_CONVERSATION_OF_SENDER, {"channel": channel, "digest": sender_hash}).first()
+    if found is not None:
+        return ConversationState(found.id, found.state or {})
+    now = utcnow()
+    conversation_id = session.execute(_ADD_CONVERSATION, {
+        "channel": channel, "sender_hash": sender_hash, "contact_id": contact_id, "state": {}, "created_at": now,
+        "updated_at": now}).scalar_one()
+    return ConversationState(conversation_id, {})
 
 
-def save_conversation(session: Session, conversation: Conversation, state: dict) -> None:
+def save_conversation(session: Session, conversation: ConversationState | Conversation, state: dict) -> None:
+    """The new state, and the time of this turn (a reminder of an abandoned draft counts from it)."""
+    if isinstance(conversation, Conversation):  # a stale conversation the reminders job holds as an ORM object
+        conversation.state, conversation.updated_at = state, utcnow()
+        return
     conversation.state = state
-    conversation.updated_at = utcnow()
+    session.execute(_SAVE_STATE, {"conversation_id": conversation.id, "state": state, "now": utcnow()})
 
 
 def stale_conversations(session: Session, idle_since, limit: int = 200) -> list[Conversation]:

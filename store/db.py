@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, Insert, create_engine, event, inspect, text
+from sqlalchemy import Engine, Insert, create_engine, event, inspect, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,24 +92,43 @@ def unit_of_work(target: Database | Session) -> Iterator[Session]:
 
 def claim_statements(build) -> dict[bool, Any]:
     """A claim statement built once for every worker and once for a worker of some channels only (building one
-    costs more than running it): `build(some_channels)` binds `:now`, `:limit` and, when asked, `:channels`."""
+    costs more than running it): `build(some_channels)` binds `:now`, `:limit` and, when asked, `:channels`, and
+    selects a table's columns."""
     return {some: build(some) for some in (False, True)}
 
 
+@dataclass
+class Claimed:
+    """A claimed inbox or outbox row, as read (Core, no ORM object), after its lease was taken: every column as an
+    attribute, `status`, `claimed_until` and `attempts` as the claim set them; `was` the status it had before."""
+
+    values: dict[str, Any]
+    was: str
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def claim_rows(db: Database, statements: dict[bool, Any], status: str, lease: timedelta, limit: int,
-               channels: tuple[str, ...] | None = None, before=None) -> list:
-    """Run a `FOR UPDATE SKIP LOCKED` claim (of `claim_statements`) and lease what it found: status, lease end,
-    one more attempt (`before(row)` sees each row as it was)."""
+               channels: tuple[str, ...] | None = None) -> list[Claimed]:
+    """Run a `FOR UPDATE SKIP LOCKED` claim (of `claim_statements`) and lease what it found, in two statements:
+    status, lease end, one more attempt."""
     now = utcnow()
     params = {"now": now, "limit": limit} | ({"channels": list(channels)} if channels is not None else {})
+    statement = statements[channels is not None]
     with db.transaction() as session:
-        rows = list(session.scalars(statements[channels is not None], params))
-        for row in rows:
-            if before is not None:
-                before(row)
-            row.status, row.claimed_until = status, now + lease
-            row.attempts += 1
-        return rows
+        rows = session.execute(statement, params).mappings().all()
+        if not rows:
+            return []
+        table = statement.get_final_froms()[0]
+        until = now + lease
+        session.execute(update(table).where(table.c.id.in_([row["id"] for row in rows]))
+                        .values(status=status, claimed_until=until, attempts=table.c.attempts + 1))
+    return [Claimed(dict(row) | {"status": status, "claimed_until": until, "attempts": row["attempts"] + 1},
+                    was=row["status"]) for row in rows]
 
 
 def insert_ignoring_repeats(model, unique_columns: list[str], returning) -> dict[str, Insert]:

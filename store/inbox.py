@@ -14,7 +14,7 @@ from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, upda
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
-from store.db import Database, claim_rows, claim_statements, insert_ignoring_repeats
+from store.db import Claimed, Database, claim_rows, claim_statements, insert_ignoring_repeats
 from store.models import InboundMessage
 from store.reporters import contact_hash
 from store.types import utcnow
@@ -64,7 +64,7 @@ def _claim_statement(some_channels: bool):
         earlier.id < InboundMessage.id,
         earlier.status.in_(("pending", "processing")),
     )
-    statement = select(InboundMessage).where(claimable, ~waits_for_earlier)
+    statement = select(*InboundMessage.__table__.c).where(claimable, ~waits_for_earlier)
     if some_channels:
         statement = statement.where(InboundMessage.channel.in_(bindparam("channels", expanding=True)))
     return (statement.order_by(InboundMessage.id).limit(bindparam("limit"))
@@ -75,7 +75,7 @@ _CLAIMS = claim_statements(_claim_statement)
 
 
 def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60),
-                  channels: tuple[str, ...] | None = None) -> list[InboundMessage]:
+                  channels: tuple[str, ...] | None = None) -> list[Claimed]:
     """Claim up to `limit` messages: each the oldest unfinished one of its sender; only those of `channels`
     when given (a worker with some adapters only, e.g. `run.py chat` beside a serving gateway)."""
     return claim_rows(db, _CLAIMS, "processing", lease, limit, channels)

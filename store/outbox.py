@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from store.db import Database, claim_rows, claim_statements, insert_ignoring_repeats
+from store.db import Claimed, Database, claim_rows, claim_statements, insert_ignoring_repeats
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
@@ -68,7 +68,7 @@ def _claim_statement(some_channels: bool):
         earlier.contact_id == OutboundMessage.contact_id, earlier.id < OutboundMessage.id,
         earlier.status.in_(("pending", "sending")),
     )
-    statement = select(OutboundMessage).where(due, ~waits_for_earlier)
+    statement = select(*OutboundMessage.__table__.c).where(due, ~waits_for_earlier)
     if some_channels:
         statement = statement.where(OutboundMessage.channel.in_(bindparam("channels", expanding=True)))
     return (statement.order_by(OutboundMessage.next_attempt_at, OutboundMessage.id).limit(bindparam("limit"))
@@ -79,16 +79,15 @@ _CLAIMS = claim_statements(_claim_statement)
 
 
 def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60),
-                       channels: tuple[str, ...] | None = None) -> list[OutboundMessage]:
+                       channels: tuple[str, ...] | None = None) -> list[Claimed]:
     """Claim due messages (only those of `channels` when given); rows another worker holds are skipped, not
     waited for. A citizen's messages go one at a time, in order: none is claimed while an earlier one to the
-    same contact is unsent. Each claimed row says whether it `maybe_sent` (reclaimed from a dead sender)."""
-    return claim_rows(db, _CLAIMS, "sending", lease, limit, channels, before=_note_maybe_sent)
-
-
-def _note_maybe_sent(row: OutboundMessage) -> None:
-    # A lease that ran out while 'sending': the sender died, maybe after the provider took the message.
-    row.maybe_sent = row.status == "sending"
+    same contact is unsent. A row reclaimed from a dead sender (its lease ran out while 'sending') `maybe_sent`:
+    the provider may have taken it already."""
+    claimed = claim_rows(db, _CLAIMS, "sending", lease, limit, channels)
+    for row in claimed:
+        row.values["maybe_sent"] = row.was == "sending"
+    return claimed
 
 
 @dataclass(frozen=True)
@@ -105,16 +104,21 @@ class SendResult:
     unsure: bool = False  # with an error: whether the provider already has it is unknown; ask again before sending
 
 
+_SENT = update(OutboundMessage.__table__).where(OutboundMessage.__table__.c.id == bindparam("message_id")).values(
+    status="sent", provider_message_id=bindparam("provider_id"), sent_at=bindparam("now"), claimed_until=None,
+    last_error=None)
+
+
 def record_results(db: Database, results: list[SendResult], give_up_after: timedelta = GIVE_UP_AFTER) -> None:
     """The outcomes of a round of sends, in one transaction (the dispatcher sends in parallel)."""
+    if not results:
+        return
     sent = [result for result in results if result.error is None]
     with db.transaction() as session:
-        if sent:  # the common case, one bulk UPDATE by primary key
+        if sent:  # the common case: one Core UPDATE by primary key, run for every row
             now = utcnow()
-            session.execute(update(OutboundMessage), [
-                {"id": r.message_id, "status": "sent", "provider_message_id": r.provider_message_id, "sent_at": now,
-                 "claimed_until": None, "last_error": None} for r in sent
-            ])
+            session.connection().execute(_SENT, [{"message_id": r.message_id, "provider_id": r.provider_message_id,
+                                                  "now": now} for r in sent])
         for result in results:
             if result.error is not None:
                 _apply_failure(session, result, give_up_after)
