@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bots.base import Adapter, Incoming, SendError
+from bots.base import Incoming, SendError
 from gateway.intake import Submission, reporter_names, submit_report
 from store.cursors import get_cursor, set_cursor
 from store.inbox import recent_from_sender, record_inbound_in
@@ -81,9 +81,8 @@ def _moved(cursor: dict, batch) -> dict:
 # -- handling one mention ---------------------------------------------------------------------------
 
 
-def handle_mention(worker, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int) -> None:
+def handle_mention(services, session: Session, incoming: Incoming, inbound_id: int) -> None:
     """A report with one public reply, a polite out-of-area reply, or a triage item (no reply)."""
-    services = worker.services
     contact = Contact(CHANNEL, incoming.sender, incoming.sender_name)
     identity = find_or_add_contact(session, contact)
     normalized = services.normalizer.normalize(incoming.text, incoming.latitude, incoming.longitude,
@@ -97,7 +96,7 @@ def handle_mention(worker, session: Session, adapter: Adapter, incoming: Incomin
     else:
         report = submit_report(session, services.config, services.normalizer, _submission(incoming, normalized, contact),
                                services.geocoder)
-        key, values = _reply_for(worker, report)
+        key, values = _reply_for(services.config, report)
         log.info("x mention of inbound %s became report %s", inbound_id, report.ticket)
     _reply(session, incoming, identity.id, services.config.message(key, language, **values), f"x:{inbound_id}:reply")
 
@@ -129,9 +128,8 @@ def _submission(incoming: Incoming, normalized, contact: Contact) -> Submission:
     )
 
 
-def _reply_for(worker, report: Report) -> tuple[str, dict]:
-    config = worker.services.config
-    values = {"ticket": report.ticket, "link": worker._link(report), "number": config.city.emergency_number}
+def _reply_for(config, report: Report) -> tuple[str, dict]:
+    values = {"ticket": report.ticket, "link": config.tracking_link(report), "number": config.city.emergency_number}
     return ("x_emergency_created" if report.priority == "darurat" else "x_report_created"), values
 
 
@@ -155,9 +153,8 @@ def _flooding(services, session: Session, digest: str) -> bool:
 # -- the social-media team's one click --------------------------------------------------------------
 
 
-def convert_mention(worker, item_id: int, actor: Actor, category: str | None = None) -> Report:
+def convert_mention(services, item_id: int, actor: Actor, category: str | None = None) -> Report:
     """Turn a triage item into a report as intake does, with the same public reply as a clear report."""
-    services = worker.services
 
     def make_report(session: Session, item: TriageItem) -> Report:
         contact = _contact_of(item)
@@ -171,7 +168,7 @@ def convert_mention(worker, item_id: int, actor: Actor, category: str | None = N
         )
         report = submit_report(session, services.config, services.normalizer, submission, services.geocoder)
         if contact is not None:
-            key, values = _reply_for(worker, report)
+            key, values = _reply_for(services.config, report)
             text = services.config.message(key, services.config.city.default_language, **values)
             queue_outbound(session, channel=item.channel, recipient=contact.address, body=text,
                            idempotency_key=f"triage:{item.id}:reply", contact_id=item.contact_id,

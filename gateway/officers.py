@@ -24,9 +24,9 @@ CASE_ACTION = re.compile(r"^case:(accept|coordinate):(\S+)$")
 LANGUAGE = "id"
 
 
-def officer_turn(worker, session: Session, adapter, incoming: Incoming) -> list[Reply] | None:
-    """The replies to an officer's action on a case; None when the message is no such action."""
-    config = worker.services.config
+def officer_turn(config, session: Session, incoming: Incoming, store_photos) -> list[Reply] | None:
+    """The replies to an officer's action on a case; None when the message is no such action. `store_photos()`
+    stores the message's photos (already downloaded) and says their ids and why any was refused."""
     officer = config.officer(incoming.actor_id) if incoming.channel == "telegram" else None
     pressed = CASE_ACTION.match(incoming.choice or "")
     proof_ticket = (ticket_in(incoming.text) or ticket_in(incoming.quoted_text)) if incoming.media else None
@@ -47,20 +47,20 @@ def officer_turn(worker, session: Session, adapter, incoming: Incoming) -> list[
         return [_say(config, "officer_not_allowed", unit=unit.name if unit else "?", ticket=ticket)]
     actor = Actor("officer", f"telegram:{officer.telegram_user_id}")
     try:
-        report = _act(worker, session, adapter, incoming, action, ticket, actor, officer.name)
+        report = _act(config, session, incoming, action, ticket, actor, officer.name, store_photos)
     except lifecycle.TransitionError as error:
         return [_say(config, "officer_refused", ticket=ticket, reason=str(error))]
     status = config.statuses[report.status].label.get(LANGUAGE)
     return [_say(config, "officer_done", ticket=ticket, status=status, officer=officer.name)]
 
 
-def _act(worker, session: Session, adapter, incoming: Incoming, action: str, ticket: str, actor: Actor, name: str):
-    config = worker.services.config
+def _act(config, session: Session, incoming: Incoming, action: str, ticket: str, actor: Actor, name: str,
+         store_photos):
     if action == "accept":
         return transition_report(session, ticket, lifecycle.DITANGANI, actor)
     if action == "coordinate":
         return escalate(session, config, ticket, actor, note=f"Koordinasi diminta oleh {name}", note_public=False)
-    photos, rejected = worker._store_photos(session, adapter, incoming)
+    photos, rejected = store_photos()
     if not photos:
         raise lifecycle.TransitionError("; ".join(rejected) or "the photo could not be stored")
     if get_report(session, ticket).status != lifecycle.DITANGANI:  # the work was done before anyone pressed TERIMA

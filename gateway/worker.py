@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from gateway.conversation import (
 from gateway.dispatch import NamedPlace, plan_dispatch
 from gateway.duplicates import likely_duplicates
 from gateway.intake import Submission, reporter_names, submit_report
+from gateway.mentions import handle_mention
 from gateway.officers import officer_turn
 from gateway.pacing import Pacer
 from gateway.services import Services
@@ -71,6 +73,25 @@ LOCATION_NOTE = "Lokasi dari pelapor: {place}"
 EARLIER_FAILED = "an earlier message to this recipient failed"  # why a reply waits, untried
 
 
+@dataclass(frozen=True)
+class Downloads:
+    """A message's photos, fetched from the provider before the transaction: bytes and content type each, and why
+    any the provider refused was not fetched."""
+
+    files: tuple[tuple[bytes, str], ...] = ()
+    refused: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A claimed inbox row made ready outside any transaction: its adapter, and each message it holds with its
+    photos."""
+
+    inbound_id: int
+    adapter: Adapter
+    turns: list[tuple[Incoming, Downloads]]
+
+
 class UnsureError(Exception):
     """Whether the provider already has a message could not be found out: it is not sent, and asked about again."""
 
@@ -93,27 +114,53 @@ class Worker:
     # -- inbox ------------------------------------------------------------------------------------
 
     def process_inbox(self, limit: int | None = None) -> int:
-        """Claim a batch and apply it in one transaction, each message inside a savepoint of its own:
-        a failing message is rolled back alone and given back, the others commit together."""
+        """Claim a batch, make it ready outside any transaction (parsed, photos downloaded), then apply it in one
+        transaction, each message inside a savepoint of its own: a failing message is rolled back alone and given
+        back, the others commit together."""
         db = self.services.db
         claimed = claim_inbound(db, limit=limit or self.services.config.server.inbox_batch, channels=self.channels)
         if not claimed:
             return 0
+        ready, failed = [], {}
+        for message in claimed:
+            try:
+                ready.append(self._prepare(message))
+            except Exception as error:  # unparseable, or a photo the provider could not give now: tried again later
+                log.warning("inbound message %s could not be made ready: %s", message.id, type(error).__name__)
+                failed[message.id] = f"{type(error).__name__}: {error}"
         try:
-            failed = self._apply_batch(claimed)
+            failed.update(self._apply_batch(ready))
         except Exception:  # the batch's commit failed: each message again in a transaction of its own
-            log.exception("a batch of %d inbound messages failed to commit; retrying them one by one", len(claimed))
-            failed = {}
-            for message in claimed:
+            log.exception("a batch of %d inbound messages failed to commit; retrying them one by one", len(ready))
+            for message in ready:
                 try:
                     failed.update(self._apply_batch([message]))
                 except Exception as error:
-                    failed[message.id] = f"{type(error).__name__}: {error}"
+                    failed[message.inbound_id] = f"{type(error).__name__}: {error}"
         for message_id, error in failed.items():  # back in the inbox for another try; ids only in logs
             fail_inbound(db, message_id, error)
         return len(claimed) - len(failed)
 
-    def _apply_batch(self, messages: list) -> dict[int, str]:
+    def _prepare(self, message) -> Ready:
+        """The network part of a message, before any transaction: what it says, and its photos' bytes."""
+        adapter = self.adapters.get(message.channel)
+        if adapter is None:
+            raise LookupError(f"no adapter for channel {message.channel}")
+        turns = [(incoming, self._download(adapter, incoming)) for incoming in adapter.parse(message.payload)]
+        return Ready(message.id, adapter, turns)
+
+    def _download(self, adapter: Adapter, incoming: Incoming) -> Downloads:
+        """The photos of a message; one the provider refuses is explained, not fatal (a provider that cannot give it
+        now raises RetryableError: the message is tried again later)."""
+        files, refused = [], []
+        for media in incoming.media:
+            try:
+                files.append(adapter.fetch_media(media))
+            except PermanentError as error:
+                refused.append(str(error))
+        return Downloads(tuple(files), tuple(refused))
+
+    def _apply_batch(self, messages: list[Ready]) -> dict[int, str]:
         failed = {}
         with self.services.db.transaction() as session:
             for message in messages:
@@ -121,26 +168,22 @@ class Worker:
                     with session.begin_nested():
                         self._apply(session, message)
                 except Exception as error:
-                    log.exception("inbound message %s failed", message.id)
-                    failed[message.id] = f"{type(error).__name__}: {error}"
+                    log.exception("inbound message %s failed", message.inbound_id)
+                    failed[message.inbound_id] = f"{type(error).__name__}: {error}"
         return failed
 
-    def _apply(self, session: Session, message) -> None:
-        adapter = self.adapters.get(message.channel)
-        if adapter is None:
-            raise LookupError(f"no adapter for channel {message.channel}")
-        for incoming in adapter.parse(message.payload):
-            if adapter.capabilities.public:  # a public post (X): one reply or the triage queue, no conversation
-                from gateway.mentions import handle_mention
-
-                handle_mention(self, session, adapter, incoming, message.id)
+    def _apply(self, session: Session, message: Ready) -> None:
+        for incoming, downloads in message.turns:
+            if message.adapter.capabilities.public:  # a public post (X): one reply or the triage queue, no conversation
+                handle_mention(self.services, session, incoming, message.inbound_id)
             else:
-                self._converse(session, adapter, incoming, message.id)
-        finish_inbound(session, message.id)
+                self._converse(session, message.adapter, incoming, message.inbound_id, downloads)
+        finish_inbound(session, message.inbound_id)
 
-    def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int) -> None:
+    def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int,
+                  downloads: Downloads) -> None:
         services = self.services
-        for_officer = officer_turn(self, session, adapter, incoming)
+        for_officer = officer_turn(services.config, session, incoming, lambda: self._store_photos(session, downloads))
         if for_officer is not None:  # an officer acting on a case, not a citizen talking
             self._queue_replies(session, incoming, for_officer, inbound_id, contact_id=None)
             return
@@ -159,7 +202,7 @@ class Worker:
             now=utcnow(),
             is_following=lambda ticket: is_following(session, ticket, sender.id),
         )
-        photos, rejected = self._store_photos(session, adapter, incoming)
+        photos, rejected = self._store_photos(session, downloads)
         turn = Turn(text=incoming.text, latitude=incoming.latitude, longitude=incoming.longitude, photos=photos,
                     choice=incoming.choice, about_ticket=incoming.about_ticket)
         outcome = handle(state, turn, context)
@@ -203,18 +246,17 @@ class Worker:
         )
         return True
 
-    def _store_photos(self, session: Session, adapter: Adapter, incoming: Incoming) -> tuple[tuple[int, ...], list[str]]:
-        """Download and store the photos of a message; a refused one is explained, not fatal."""
-        stored, rejected = [], []
-        for media in incoming.media:
+    def _store_photos(self, session: Session, downloads: Downloads) -> tuple[tuple[int, ...], list[str]]:
+        """Store a message's downloaded photos; a refused one is explained, not fatal."""
+        stored, rejected = [], list(downloads.refused)
+        for data, content_type in downloads.files:
             try:
-                data, content_type = adapter.fetch_media(media)
                 attachment = save_attachment(
                     self.services.db, data, content_type, max_bytes=self.services.config.storage.max_attachment_bytes,
                     session=session,
                 )
                 stored.append(attachment.id)
-            except (AttachmentError, PermanentError) as error:
+            except AttachmentError as error:
                 rejected.append(str(error))
         return tuple(stored), rejected
 
@@ -228,7 +270,7 @@ class Worker:
             if report is not None:
                 state.last_ticket = report.ticket
                 replies.append(Reply(self.services.config.message(
-                    "subscribed", state.language, ticket=report.ticket, link=self._link(report))))
+                    "subscribed", state.language, ticket=report.ticket, link=self.services.config.tracking_link(report))))
         if outcome.add is not None:
             replies.append(self._add_to_report(session, outcome.add, contact, state.language))
         if outcome.comment is not None:
@@ -264,7 +306,7 @@ class Worker:
         state.report_created(report.ticket)
         unit = services.config.unit_name(report.assigned_unit, state.language)
         return Reply(services.config.message(
-            outcome.created_message, state.language, ticket=report.ticket, unit=unit, link=self._link(report),
+            outcome.created_message, state.language, ticket=report.ticket, unit=unit, link=services.config.tracking_link(report),
             number=services.config.city.emergency_number,
         ))
 
@@ -299,9 +341,6 @@ class Worker:
             plan.handover_note,
         )
         return relocate_report(session, report.ticket, place, CITIZEN, LOCATION_NOTE.format(place=address or "?"))
-
-    def _link(self, report: Report) -> str:
-        return self.services.config.tracking_link(report)
 
     def _duplicate(self, session: Session, category: str, lat: float, lon: float, text: str, language: str):
         found = likely_duplicates(session, self.services.config, category=category, lat=lat, lon=lon,

@@ -17,7 +17,6 @@ from gateway.console.i18n import labels, language, t
 from gateway.console.inbox import case_url
 from gateway.mentions import convert_mention
 from gateway.services import services
-from gateway.worker import Worker
 from normalizer.redact import redact
 from store.models import TriageItem
 from store.triage import TriageError, dismiss_triage_item, pending_triage_with_authors
@@ -45,9 +44,8 @@ def triage_convert(item_id: int):
     if category is not None and services().config.category(category) is None:
         flash(t("triage_unknown_category"), "error")
         return redirect(url_for("console.triage_queue"), 303)
-    worker = Worker(services(), services().adapters)  # only for its services and links: nothing runs in the request
     try:
-        report = convert_mention(worker, item_id, actor(current_user.record), category)
+        report = convert_mention(services(), item_id, actor(current_user.record), category)
     except TriageError:
         flash(t("triage_already_decided"), "error")
         return redirect(url_for("console.triage_queue"), 303)
