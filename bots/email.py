@@ -351,6 +351,9 @@ class EmailAdapter:
     def from_environ(cls, environ: dict[str, str]) -> EmailAdapter:
         return cls(*settings_from(environ))
 
+    def close(self) -> None:
+        """Nothing is held open: each send is one SMTP session, and the IMAP connection is the poller's."""
+
     # -- inbound ----------------------------------------------------------------------------------
 
     def verify(self, url: str, headers: dict[str, str], form: dict[str, str], body: bytes) -> bool:

@@ -11,6 +11,7 @@ Sample inbound form (what the inbox stores):
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,7 +21,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bots.base import Capabilities, Incoming, Media, Outgoing, PermanentError, RetryableError
+from bots.base import Capabilities, Delivery, InboxEntry, Incoming, Media, Outgoing, PermanentError, RetryableError, Webhook
 
 CHANNEL = "sms"
 MEDIA_HOSTS = {"api.twilio.com": "https"}  # where MMS media are fetched from with the account's credentials
@@ -29,6 +30,8 @@ MEDIA_SECONDS = 60
 SIGNATURE_HEADER = "X-Twilio-Signature"
 CLOCK_SKEW = timedelta(minutes=2)  # between our clock and Twilio's, when matching a message already sent
 STOPPED = 21610  # the recipient replied STOP: never message them again
+MESSAGE_SID = re.compile(r"[A-Za-z0-9_-]{2,64}")  # Twilio's 34-character SIDs (SM…, MM…), and test ids
+FINAL_STATUSES = {"delivered": True, "read": True, "undelivered": False, "failed": False}  # of a status callback
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
     "abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -50,6 +53,7 @@ def segments(text: str) -> int:
 class SmsAdapter:
     channel = CHANNEL
     capabilities = Capabilities(buttons=False, location=False, photos=True, max_length=1600)
+    webhook = Webhook(payload="form", answer=('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', "text/xml"))
 
     def __init__(self, account_sid: str, auth_token: str, from_number: str, status_callback: str | None = None,
                  api_base: str | None = None):
@@ -63,9 +67,36 @@ class SmsAdapter:
             base = urlsplit(api_base)
             self._media_hosts[base.hostname] = base.scheme  # a stand-in's media, in tests
 
+    def close(self) -> None:
+        """Let go of the Twilio client's kept-alive connections: its TwilioHttpClient (pool_connections=True, the
+        default) sends every request through one requests Session. Safe to call twice."""
+        session = getattr(self.client.http_client, "session", None)
+        if session is not None:
+            session.close()
+
     def verify(self, url: str, headers: dict[str, str], form: dict[str, str], body: bytes) -> bool:
         signature = headers.get(SIGNATURE_HEADER, "")
         return bool(signature) and self._validator.validate(url, form, signature)
+
+    def entries(self, form: Any) -> list[InboxEntry]:
+        """An inbound message is one entry, keyed by its MessageSid; a status callback (MessageStatus) carries none."""
+        if not isinstance(form, dict) or not MESSAGE_SID.fullmatch(form.get("MessageSid") or ""):
+            raise ValueError("a Twilio post needs a MessageSid")
+        if form.get("MessageStatus"):
+            return []
+        if not form.get("From"):
+            raise ValueError("a Twilio message needs From")
+        return [InboxEntry(form["MessageSid"], form, form["From"])]
+
+    def deliveries(self, form: Any) -> list[Delivery]:
+        """A status callback's final word on a message we sent (delivered, undelivered, failed); others say nothing."""
+        status = form.get("MessageStatus") if isinstance(form, dict) else None
+        if status not in FINAL_STATUSES:
+            return []
+        return [Delivery(form["MessageSid"], FINAL_STATUSES[status], f"{status} {form.get('ErrorCode', '')}".strip())]
+
+    def challenge(self, query: dict[str, str]) -> str | None:
+        return None  # Twilio does not verify the endpoint with a GET
 
     def parse(self, form: Any) -> list[Incoming]:
         if not isinstance(form, dict) or not form.get("MessageSid") or not form.get("From"):
@@ -117,15 +148,21 @@ class SmsAdapter:
         return [sent.sid for sent in recent
                 if sent.body == body and (sent.date_created is None or sent.date_created >= earliest)]
 
+    # Refusals that no retry changes, by Twilio error code: why, and whether the contact is never messaged again.
+    refusals: dict[int, tuple[str, bool]] = {STOPPED: ("recipient replied STOP", True)}
+
     def send(self, message: Outgoing) -> str:
+        return self._create(message, body=message.text[: self.capabilities.max_length])
+
+    def _create(self, message: Outgoing, **content) -> str:
+        """messages.create with this content (a body, or a template), Twilio's errors as our send errors."""
         try:
             sent = self.client.messages.create(
-                to=message.recipient, from_=self._from, body=message.text[: self.capabilities.max_length],
-                status_callback=self._status_callback,
-            )
+                to=message.recipient, from_=self._from, status_callback=self._status_callback, **content)
         except TwilioRestException as error:
-            if error.code == STOPPED:
-                raise PermanentError(f"twilio {error.code}: recipient replied STOP", stop_contact=True) from None
+            if error.code in self.refusals:
+                reason, stop = self.refusals[error.code]
+                raise PermanentError(f"twilio {error.code}: {reason}", stop_contact=stop) from None
             if error.status == 429 or error.status >= 500:
                 raise RetryableError(f"twilio {error.status}: {error.msg}") from None
             raise PermanentError(f"twilio {error.status} {error.code}: {error.msg}") from None

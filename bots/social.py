@@ -79,6 +79,10 @@ class XAdapter:
         )
         self.client.session = _RedirectingSession(api_base)
 
+    def close(self) -> None:
+        """Let go of the kept-alive connections of tweepy's requests Session. Safe to call twice."""
+        self.client.session.close()
+
     # -- inbound (polled) -------------------------------------------------------------------------
 
     def fetch_mentions(self, since_id: str | None) -> MentionBatch:

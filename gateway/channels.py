@@ -32,6 +32,26 @@ def build_adapters(environ: dict[str, str] | None = None, public_base_url: str =
             status_callback=f"{public_base_url}/webhooks/twilio/status" if public_base_url else None,
             api_base=environ.get("TWILIO_API_BASE") or None,
         )
+    whatsapp_from = environ.get("TWILIO_WHATSAPP_FROM", "").strip()
+    if sid and auth and whatsapp_from:
+        from bots.twilio_whatsapp import CHANNEL as TWILIO_WHATSAPP
+        from bots.twilio_whatsapp import TwilioWhatsAppAdapter
+
+        adapters[TWILIO_WHATSAPP] = TwilioWhatsAppAdapter(
+            sid, auth, whatsapp_from,
+            status_callback=f"{public_base_url}/webhooks/{TWILIO_WHATSAPP}/status" if public_base_url else None,
+            api_base=environ.get("TWILIO_API_BASE") or None,
+        )
+    whatsapp_token, phone_id = environ.get("WHATSAPP_TOKEN", "").strip(), environ.get("WHATSAPP_PHONE_NUMBER_ID", "").strip()
+    if whatsapp_token and phone_id:
+        from bots.whatsapp import API_BASE
+        from bots.whatsapp import CHANNEL as WHATSAPP
+        from bots.whatsapp import WhatsAppAdapter
+
+        adapters[WHATSAPP] = WhatsAppAdapter(
+            whatsapp_token, phone_id, app_secret=environ.get("WHATSAPP_APP_SECRET", ""),
+            verify_token=environ.get("WHATSAPP_VERIFY_TOKEN", ""), api_base=environ.get("WHATSAPP_API_BASE") or API_BASE,
+        )
     if environ.get("IMAP_HOST", "").strip() and environ.get("EMAIL_FROM", "").strip():
         from bots.email import CHANNEL as EMAIL
         from bots.email import EmailAdapter

@@ -17,8 +17,8 @@ from store.inbox import record_entries
 from store.outbox import record_delivery
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-# Twilio's 34-character SIDs, Telegram's update ids, WhatsApp's wamid.… (base64), test ids
-PROVIDER_ID = re.compile(r"[A-Za-z0-9_.=+/-]{2,128}")
+# Telegram's update ids, Twilio's SIDs, WhatsApp's wamid.… (base64): what an inbox or outbox row can be keyed by
+PROVIDER_ID = re.compile(r"[A-Za-z0-9_.=+/-]{1,128}")
 
 
 @blueprint.post("/twilio/sms")  # the addresses given to Twilio before the one route

@@ -54,8 +54,13 @@ def test_environment_overrides(tmp_path):
         (lambda d: d["statuses"].pop("selesai"), "missing ['selesai']"),
         (lambda d: d["categories"].append(dict(d["categories"][0])), "categories: code 'jalan' appears twice"),
         (lambda d: d["server"].update(public_base_url="lapor.example"), "server.public_base_url: String should match pattern"),
+        (lambda d: d["channels"]["whatsapp"]["templates"].update(status_gone={"name": "x"}),
+         "channels.whatsapp.templates.status_gone: no message of that name"),
+        (lambda d: d["channels"]["whatsapp"]["templates"]["status_changed"].update(parameters=["ticket", "tiket"]),
+         "channels.whatsapp.templates.status_changed.parameters: ['tiket'] are not placeholders of the message"),
     ],
-    ids=["negative-sla", "unknown-unit", "typo", "timezone", "missing-section", "missing-status", "repeated-code", "bad-url"],
+    ids=["negative-sla", "unknown-unit", "typo", "timezone", "missing-section", "missing-status", "repeated-code", "bad-url",
+         "template-of-no-message", "template-parameter-unknown"],
 )
 def test_a_wrong_value_names_the_key_and_the_problem(write_config, change, message):
     path = write_config(change)

@@ -100,10 +100,10 @@ def test_one_click_turns_a_triage_item_into_a_report_or_dismisses_it(worker, x_a
     poll_mentions(worker.services)
     drain(worker)
     first, second = pending_triage(units_db)
-    report = convert_mention(worker, first.id, TEAM, category="jalan")
+    report = convert_mention(worker.services, first.id, TEAM, category="jalan")
     assert report.category == "jalan" and report.origin_channel == "x" and report.confidential
     with pytest.raises(TriageError):
-        convert_mention(worker, first.id, TEAM)
+        convert_mention(worker.services, first.id, TEAM)
     dismiss_triage_item(units_db, second.id, TEAM)
     with pytest.raises(TriageError):
         dismiss_triage_item(units_db, second.id, TEAM)
