@@ -142,7 +142,10 @@ def insert_ignoring_repeats(model, unique_columns: list[str], returning) -> dict
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # No ping before every transaction (a round trip each): a connection the server dropped fails its one
+        # transaction, and that error makes the pool let go of every connection opened before it (SQLAlchemy's
+        # optimistic disconnect handling); the message is retried, the webhook refused with a 5xx and posted again.
+        return create_engine(url, pool_size=10, max_overflow=10)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

@@ -51,3 +51,32 @@ def test_a_lost_listen_connection_is_opened_again(db):
         assert wakeups.wait(timeout=5) is True
     finally:
         wakeups.close()
+
+
+def test_after_the_database_drops_every_connection_one_transaction_fails_and_the_next_works(db):
+    """No ping before each transaction: a restart costs one failed transaction, not one per pooled connection."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite: no server to lose")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
+
+    connections = [db.engine.connect() for _ in range(3)]  # three pooled connections
+    for connection in connections:
+        connection.execute(text("SELECT 1"))
+    pids = [connection.connection.dbapi_connection.info.backend_pid for connection in connections]
+    for connection in connections:
+        connection.close()
+    outside = create_engine(db.url, poolclass=NullPool)  # the administrator, not one of the pool's connections
+    with outside.connect() as admin:
+        for pid in pids:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    outside.dispose()
+    failures = 0
+    for number in range(4):
+        try:
+            record_inbound(db, "sms", f"SM-restart-{number}", {"Body": "halo"}, "sender")
+        except DBAPIError as error:
+            assert error.connection_invalidated
+            failures += 1
+    assert failures <= 1, "the first failure let go of every dropped connection"
