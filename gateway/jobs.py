@@ -141,10 +141,8 @@ def remind_and_expire(services, now=None) -> tuple[int, int]:
                 body=config.message(key, state.language),
                 idempotency_key=f"{key}:{conversation.id}:{conversation.updated_at.isoformat()}",
             )
-            updated_at = conversation.updated_at
-            save_conversation(session, conversation, state.to_dict())
-            if key == "reminder":
-                conversation.updated_at = updated_at  # a reminder does not restart the clock
+            # a reminder does not restart the clock; an expiry does
+            save_conversation(session, conversation, state.to_dict(), turn=key != "reminder")
     return reminded, expired
 
 

@@ -20,9 +20,9 @@ from gateway.services import Services
 from store import lifecycle
 from store.conversations import follow_report, followers_of, load_conversation, save_conversation
 from store.cursors import unread_events
-from store.models import ContactIdentity, Report, StatusEvent
+from store.models import ContactIdentity, StatusEvent
 from store.outbox import queue_outbound
-from store.reports import citizen_updates, unrated_followers
+from store.reports import citizen_updates, original_of, unrated_followers
 from store.types import utcnow
 
 CURSOR = "notifications"
@@ -140,7 +140,7 @@ def _original(session: Session, event: StatusEvent):
     report = event.report
     if event.to_status != lifecycle.DUPLIKAT or event.from_status == event.to_status or report.duplicate_of_id is None:
         return None
-    return session.get(Report, report.duplicate_of_id)
+    return original_of(session, report)
 
 
 def _proof(report):

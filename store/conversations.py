@@ -41,10 +41,14 @@ def load_conversation(session: Session, channel: str, sender_hash: str, contact_
     return ConversationState(conversation_id, {})
 
 
-def save_conversation(session: Session, conversation: ConversationState | Conversation, state: dict) -> None:
-    """The new state, and the time of this turn (a reminder of an abandoned draft counts from it)."""
+def save_conversation(session: Session, conversation: ConversationState | Conversation, state: dict,
+                      turn: bool = True) -> None:
+    """The new state and, for a `turn` of the conversation, its time (a reminder of an abandoned draft counts from
+    it; the reminder itself is no turn)."""
     if isinstance(conversation, Conversation):  # a stale conversation the reminders job holds as an ORM object
-        conversation.state, conversation.updated_at = state, utcnow()
+        conversation.state = state
+        if turn:
+            conversation.updated_at = utcnow()
         return
     conversation.state = state
     session.execute(_SAVE_STATE, {"conversation_id": conversation.id, "state": state, "now": utcnow()})

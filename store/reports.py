@@ -364,6 +364,11 @@ def rate_report(
         return rating
 
 
+def original_of(session: Session, report: Report) -> Report | None:
+    """The report a duplicate was merged into, if it was."""
+    return session.get(Report, report.duplicate_of_id) if report.duplicate_of_id is not None else None
+
+
 def get_report(target: Database | Session, ticket: str) -> Report:
     with unit_of_work(target) as session:
         report = session.scalar(_with_history(select(Report)).where(Report.ticket == ticket))
