@@ -222,11 +222,18 @@ def handle(state: State, turn: Turn, context: Context) -> Outcome:
         return answer
     if about is not None:
         return Outcome(state, comment=Comment(about, text, turn.photos))
-    outcome = Outcome(state)
+    return TURNS[_stage(state)](state, turn, context, Outcome(state))
+
+
+def _stage(state: State) -> str:
+    """Where the citizen is: nothing under way, a report being taken, or an emergency being followed."""
     if state.emergency is not None:
-        return _follow_emergency(state, turn, context, outcome)
-    if state.draft is None:
-        return _first_message(state, turn, context, outcome)
+        return "emergency"
+    return "idle" if state.draft is None else "reporting"
+
+
+def _continue_report(state: State, turn: Turn, context: Context, outcome: Outcome) -> Outcome:
+    """A message while a report is taken: what it adds to the draft, then the next question (or the report)."""
     _merge(state, turn, context, outcome)
     if outcome.replies or outcome.create or outcome.follow:
         return outcome
@@ -731,3 +738,11 @@ def _close_emergency(state: State, context: Context, outcome: Outcome) -> Outcom
     state.emergency, state.awaiting = None, None
     outcome.replies.append(_say(state, context, "emergency_closed", ticket=ticket))
     return outcome
+
+
+# What a message means at each stage, once commands, ratings, status questions and small talk are ruled out.
+TURNS: dict[str, Callable[[State, Turn, Context, Outcome], Outcome]] = {
+    "idle": _first_message,
+    "reporting": _continue_report,
+    "emergency": _follow_emergency,
+}
