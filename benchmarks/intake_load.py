@@ -1,5 +1,5 @@
 """Load through the whole pipeline of a served gateway: signed SMS webhooks and Telegram updates in,
-replies out to the provider stand-ins.
+replies out to the provider stand-ins; and, in the same run, the floors under its CPU per message.
 
     .venv/bin/python benchmarks/intake_load.py [--messages 2000] [--rate 200] [--database-url URL]
 
@@ -8,8 +8,14 @@ schema of the PostgreSQL server given, with the Telegram and Twilio stand-ins fr
 Prints: webhook acknowledgement latency p50/p99, inbound-to-reply latency p50/p95 (the time the
 stand-in received the reply), sustained messages per second end to end, the server's peak memory,
 and — as the ceiling — the same server answering a bare endpoint (/healthz) at the same rate. Webhooks go
-over kept-alive connections, as providers send them; PostgreSQL's CPU counts every server process seen during
-the run, backends opened and closed in it included.
+over kept-alive connections, as providers send them, and the stand-ins keep the gateway's connections alive
+as the providers do (HTTP/1.1; the connections they accepted are printed). PostgreSQL's CPU is read for every
+server process seen during the run and told apart by each backend's application_name (the gateway's
+connections say `lapor-bench`, the SQL floor's `lapor-floor`).
+
+Then, the gateway stopped, the floors of benchmarks/floors.py, each in a process of its own: a pooled POST of
+one reply, the minimal SQL of one first-contact message in SQLAlchemy Core, the normalizer; with the bare endpoint
+they add up to the floor the gateway's CPU per message is compared with.
 """
 
 from __future__ import annotations
@@ -34,15 +40,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.floors import (  # noqa: E402
+    AUTH,
+    FLOOR_APPLICATION,
+    SID,
+    TEXTS,
+    normalizer_floor,
+    post_floor,
+    sql_floor,
+    url_text,
+    with_application_name,
+)
 from store.scratch import scratch_schema  # noqa: E402
 from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
 from tests.standins.twilio_api import TwilioStandIn, twilio_signature  # noqa: E402
 
 TOKEN, SECRET = "4242:bench", "bench-secret"
-SID, AUTH = "AC" + "2" * 32, "bench-auth"
-TEXTS = ["lampu jalan mati udh seminggu", "sampah numpuk depan pasar", "jalan berlubang parah", "got mampet bau",
-         "pohon miring mau tumbang", "parkir liar di trotoar"]
+GATEWAY_APPLICATION = "lapor-bench"  # application_name of the gateway's PostgreSQL connections
 
 
 def free_port() -> int:
@@ -158,32 +174,60 @@ def postgres_pids() -> list[int]:
 
 
 class PostgresCpu:
-    """CPU of the PostgreSQL server over a run, backends opened (and closed) during it included: its processes are
-    sampled every 0.2 s, and each one's last reading counts."""
+    """CPU of the PostgreSQL server over a run, told apart by application: every 0.2 s each server process's CPU is
+    read from /proc and the server is asked which application_name each backend has (pg_stat_activity), so backends
+    opened and closed during the run count, under their name. Processes without one (the WAL writer, the
+    checkpointer, clients that give none) count as OTHER."""
 
-    def __init__(self) -> None:
+    OTHER = "other"
+
+    def __init__(self, server_url: str) -> None:
+        import psycopg
+
+        url = make_url(server_url).set(drivername="postgresql")  # what libpq takes
+        self._connection = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True,
+                                           application_name="lapor-bench-sampler")
+        self._lock = threading.Lock()
+        self.names: dict[int, str] = {}
         self.start = {pid: cpu for pid in postgres_pids() if (cpu := _cpu_or_none(pid)) is not None}
         self.last = dict(self.start)
+        self._sample()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
-        while not self._stop.wait(0.2):
+        with self._lock:
+            for pid, name in self._connection.execute("SELECT pid, application_name FROM pg_stat_activity"):
+                if name:
+                    self.names[pid] = name
             for pid in postgres_pids():
                 cpu = _cpu_or_none(pid)
                 if cpu is not None:
                     self.last[pid] = cpu
 
-    def seconds(self) -> float:
-        """CPU used since this sampler started, by every server process seen."""
+    def _sample_until_stopped(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds used since the sampler started, by application_name (OTHER for the rest)."""
+        self._sample()
+        totals: dict[str, float] = {}
+        with self._lock:
+            for pid, cpu in self.last.items():
+                name = self.names.get(pid, self.OTHER)
+                totals[name] = totals.get(name, 0.0) + cpu - self.start.get(pid, 0.0)
+        return totals
+
+    def close(self) -> None:
         self._stop.set()
         self._thread.join()
-        for pid in list(self.last):
-            cpu = _cpu_or_none(pid)
-            if cpu is not None:
-                self.last[pid] = cpu
-        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.last.items())
+        self._connection.close()
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: seconds - before.get(name, 0.0) for name, seconds in after.items()}
 
 
 def _cpu_or_none(pid: int) -> float | None:
@@ -251,6 +295,89 @@ def drive(requests: list, rate: float, workers: int = 32) -> tuple[list[float], 
     return latencies, sent_at
 
 
+def serve_load(args, telegram: TelegramStandIn, twilio: TwilioStandIn, clock: ReplyClock, url: str, workdir: str,
+               database: PostgresCpu | None) -> dict:
+    """The bare phase and the load through the gateway; its figures (the gateway stopped at the end)."""
+    processes, base = start_server(url, telegram, twilio, workdir, args.workers, args.config.resolve())
+    try:
+        bare = [(urllib.request.Request(base + "/healthz"), None) for _ in range(args.messages)]
+        serve_before = cpu_seconds(processes[0].pid)
+        bare_latencies, _ = drive(bare, args.rate)
+        bare_cpu = (cpu_seconds(processes[0].pid) - serve_before) / args.messages * 1000
+        requests = [request_for(base, i) for i in range(args.messages)]
+        database_before = database.seconds() if database else {}
+        cpu_before = [cpu_seconds(p.pid) for p in processes] + [time.process_time()]
+        started = time.monotonic()
+        latencies, sent_at = drive(requests, args.rate)
+        deadline = time.monotonic() + 120
+        while len(clock.first) < len(sent_at) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        finished = max(clock.first.values(), default=time.monotonic())
+        cpu_after = [cpu_seconds(p.pid) for p in processes] + [time.process_time()]
+        database_cpu = cpu_between(database_before, database.seconds()) if database else {}
+        return {
+            "bare_latencies": bare_latencies, "bare_cpu": bare_cpu, "latencies": latencies, "sent_at": sent_at,
+            "started": started, "finished": finished,
+            "cpu": [(after - before) / args.messages * 1000 for before, after in zip(cpu_before, cpu_after, strict=True)],
+            "database": {name: seconds / args.messages * 1000 for name, seconds in database_cpu.items()},
+            "replies": (len(telegram.accepted), len(twilio.accepted)),
+            "connections": (telegram.connections_accepted, twilio.connections_accepted),  # since the gateway started
+            "memory": [peak_memory_mib(p.pid) for p in processes],
+        }
+    finally:
+        shut_down(processes)
+
+
+def measure_floors(args, twilio: TwilioStandIn, workdir: str, database: PostgresCpu | None) -> dict:
+    """The floors, each in a process of its own, the gateway stopped: CPU ms a unit."""
+    post = post_floor(twilio.base_url, args.messages)
+    before = database.seconds() if database else {}
+    sql = sql_floor(args.database_url, args.messages, workdir)
+    backends = cpu_between(before, database.seconds()).get(FLOOR_APPLICATION, 0.0) if database else 0.0
+    return {"post": post["requests_ms"], "post_http_client": post["http_client_ms"], "sql": sql["ms"],
+            "sql_backends": backends / (sql["messages"] + sql["warmup"]) * 1000,
+            "normalizer": normalizer_floor(args.messages)["ms"]}
+
+
+def report(args, clock: ReplyClock, load: dict, floors: dict | None) -> None:
+    sent_at, messages = load["sent_at"], args.messages
+    replies = [clock.first[r] - sent_at[r] for r in sent_at if r in clock.first]
+    backend = "postgresql" if args.database_url else "sqlite"
+    print(f"backend: {backend}; {messages} messages offered at {args.rate:.0f}/s (half SMS, half Telegram)")
+    print(f"bare endpoint (ceiling): ack p50 {pct(load['bare_latencies'], .5):.1f} ms, "
+          f"p99 {pct(load['bare_latencies'], .99):.1f} ms")
+    print(f"webhook ack: p50 {pct(load['latencies'], .5):.1f} ms, p99 {pct(load['latencies'], .99):.1f} ms")
+    print(f"inbound → reply at the stand-in: p50 {pct(replies, .5):.0f} ms, p95 {pct(replies, .95):.0f} ms "
+          f"({len(replies)}/{len(sent_at)} replied)")
+    print(f"sustained through the pipeline: {len(replies) / (load['finished'] - load['started']):.0f} messages/s")
+    names = ["serve", *[f"worker {n}" for n in range(1, len(load["cpu"]) - 1)], "load + stand-ins"]
+    database = load["database"]
+    print("CPU per message: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in zip(names, load["cpu"], strict=True))
+          + (f"; PostgreSQL: gateway backends {database.get(GATEWAY_APPLICATION, 0.0):.2f} ms, other server "
+             f"processes {database.get(PostgresCpu.OTHER, 0.0):.2f} ms" if args.database_url else "")
+          + f"; serve answering /healthz: {load['bare_cpu']:.2f} ms a request")
+    per_reply = sum(load["replies"]) / messages
+    print(f"replies: {per_reply:.2f} a message ({load['replies'][0]} to Telegram, {load['replies'][1]} to Twilio) over "
+          f"{load['connections'][0]} + {load['connections'][1]} connections the stand-ins accepted from the gateway")
+    print(f"server peak memory (RSS): {' + '.join(f'{mib:.0f}' for mib in load['memory'])} MiB")
+    if floors is None:
+        return
+    gateway = sum(load["cpu"][:-1])
+    floor = load["bare_cpu"] + floors["sql"] + per_reply * floors["post"] + floors["normalizer"]
+    rows = [("gateway processes (web + worker)", gateway, floor)]
+    if args.database_url:
+        backends = database.get(GATEWAY_APPLICATION, 0.0)
+        rows += [("PostgreSQL backends", backends, floors["sql_backends"]),
+                 ("together", gateway + backends, floor + floors["sql_backends"])]
+    print(f"{'CPU a message, this run':<34}{'gateway':>10}{'floor':>10}{'ratio':>8}")
+    for name, measured, least in rows:
+        print(f"  {name:<32}{measured:>7.2f} ms{least:>7.2f} ms{measured / least:>7.1f}×")
+    print(f"  floor = bare endpoint {load['bare_cpu']:.2f} + minimal SQL in Core {floors['sql']:.2f} + {per_reply:.2f} "
+          f"× pooled POST {floors['post']:.2f} (http.client: {floors['post_http_client']:.2f}) + normalizer "
+          f"{floors['normalizer']:.2f} ms")
+    print("  targets: gateway ≤ 1.5× the floor; serve ≤ 3.5 ms a message on SQLite, ≤ 4.5 ms on PostgreSQL")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
@@ -258,44 +385,20 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--config", type=Path, default=ROOT / "config.yaml")
     parser.add_argument("--workers", type=int, default=0, help="`run.py worker` processes beside `serve --no-worker`")
+    parser.add_argument("--no-floors", action="store_true", help="the gateway only")
     args = parser.parse_args()
     telegram, twilio = TelegramStandIn(TOKEN).start(), TwilioStandIn(SID, AUTH).start()
     clock = ReplyClock(telegram, twilio)
     with tempfile.TemporaryDirectory() as workdir, contextlib.ExitStack() as stack:
-        url = args.database_url and str(stack.enter_context(scratch_schema(args.database_url, prefix="load")))
-        url = url or f"sqlite:///{workdir}/load.db"
-        processes, base = start_server(url, telegram, twilio, workdir, args.workers, args.config.resolve())
-        try:
-            bare = [(urllib.request.Request(base + "/healthz"), None) for _ in range(args.messages)]
-            serve_before = cpu_seconds(processes[0].pid)
-            bare_latencies, _ = drive(bare, args.rate)
-            bare_cpu = (cpu_seconds(processes[0].pid) - serve_before) / args.messages * 1000
-            requests = [request_for(base, i) for i in range(args.messages)]
-            database = PostgresCpu() if args.database_url else None
-            cpu_before = [cpu_seconds(p.pid) for p in processes] + [time.process_time(), 0.0]
-            started = time.monotonic()
-            latencies, sent_at = drive(requests, args.rate)
-            deadline = time.monotonic() + 120
-            while len(clock.first) < len(sent_at) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            finished = max(clock.first.values(), default=time.monotonic())
-            cpu_after = [cpu_seconds(p.pid) for p in processes] + [time.process_time(),
-                                                                   database.seconds() if database else 0.0]
-            replies = [clock.first[r] - sent_at[r] for r in sent_at if r in clock.first]
-            backend = "postgresql" if args.database_url else "sqlite"
-            print(f"backend: {backend}; {args.messages} messages offered at {args.rate:.0f}/s (half SMS, half Telegram)")
-            print(f"bare endpoint (ceiling): ack p50 {pct(bare_latencies, .5):.1f} ms, p99 {pct(bare_latencies, .99):.1f} ms")
-            print(f"webhook ack: p50 {pct(latencies, .5):.1f} ms, p99 {pct(latencies, .99):.1f} ms")
-            print(f"inbound → reply at the stand-in: p50 {pct(replies, .5):.0f} ms, p95 {pct(replies, .95):.0f} ms "
-                  f"({len(replies)}/{len(sent_at)} replied)")
-            print(f"sustained through the pipeline: {len(replies) / (finished - started):.0f} messages/s")
-            per_message = [(after - before) / args.messages * 1000 for before, after in zip(cpu_before, cpu_after, strict=True)]
-            print("CPU per message: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in zip(
-                ["serve", *[f"worker {n}" for n in range(1, len(processes))], "load + stand-ins", "PostgreSQL"],
-                per_message, strict=True)) + f"; serve answering /healthz: {bare_cpu:.2f} ms a request")
-            print(f"server peak memory (RSS): {' + '.join(f'{peak_memory_mib(p.pid):.0f}' for p in processes)} MiB")
-        finally:
-            shut_down(processes, telegram, twilio)
+        stack.callback(shut_down, [], telegram, twilio)
+        database = PostgresCpu(args.database_url) if args.database_url else None
+        if database:
+            stack.callback(database.close)
+        url = args.database_url and stack.enter_context(scratch_schema(args.database_url, prefix="load"))
+        url = url_text(with_application_name(url or f"sqlite:///{workdir}/load.db", GATEWAY_APPLICATION))
+        load = serve_load(args, telegram, twilio, clock, url, workdir, database)
+        floors = None if args.no_floors else measure_floors(args, twilio, workdir, database)
+        report(args, clock, load, floors)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,17 @@ class Webhook:
     answer: tuple[str, str] = ("{}", "application/json")
 
 
+@dataclass(frozen=True)
+class Polled:
+    """What one poll of a provider brought: the entries to store, oldest first, and the cursor to store with them
+    (in the same transaction: a crash neither skips nor repeats one). `not_before`: ask again no sooner than this
+    epoch second (a rate limit's reset)."""
+
+    entries: list[InboxEntry]
+    cursor: dict[str, Any]
+    not_before: float | None = None
+
+
 class SendError(Exception):
     """A send failed; the subclass says what to do about it."""
 
@@ -132,6 +143,21 @@ class Adapter(Protocol):
 
     def close(self) -> None:
         """Let go of pooled connections (the gateway stops, or a test ends)."""
+        ...
+
+
+class PollingAdapter(Adapter, Protocol):
+    """A channel the gateway asks for new messages (the one polling job, every `schedule.polling` seconds)."""
+
+    poll_cursor: str  # the name its cursor is stored under
+
+    def poll(self, cursor: dict[str, Any]) -> Polled:
+        """What is new after `cursor` (the stored one, {} at first; another poll may have moved it meanwhile, so
+        the cursor returned is merged with the stored one by `moved`); SendError when the provider cannot say."""
+        ...
+
+    def moved(self, stored: dict[str, Any], polled: Polled) -> dict[str, Any]:
+        """The cursor to store: `polled`'s, never behind `stored` (read again under its lock)."""
         ...
 
 

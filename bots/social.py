@@ -29,7 +29,7 @@ from typing import Any
 import requests
 import tweepy
 
-from bots.base import Capabilities, Incoming, Media, Outgoing, PermanentError, RetryableError
+from bots.base import Capabilities, InboxEntry, Incoming, Media, Outgoing, PermanentError, Polled, RetryableError
 
 CHANNEL = "x"
 TWEEPY_HOST = "https://api.twitter.com"  # what tweepy 4.17 calls; api.x.com serves the same API
@@ -84,6 +84,25 @@ class XAdapter:
         self.client.session.close()
 
     # -- inbound (polled) -------------------------------------------------------------------------
+
+    poll_cursor = "x:mentions"
+    polling = True
+
+    def poll(self, cursor: dict[str, Any]) -> Polled:
+        """The mentions after the stored `since_id`, oldest first; the cursor moves past the newest only once
+        every page came, and a rate limit sets when to ask again."""
+        batch = self.fetch_mentions(cursor.get("since_id"))
+        entries = [InboxEntry(mention["key"], mention, self.sender_of(mention)) for mention in reversed(batch.mentions)]
+        return Polled(entries, {"since_id": batch.newest_id} if batch.complete and batch.newest_id else {},
+                      not_before=batch.retry_at)
+
+    @staticmethod
+    def moved(stored: dict[str, Any], polled: Polled) -> dict[str, Any]:
+        """Past the newest mention, never backwards (another poll may have moved it meanwhile)."""
+        since_id, newest = stored.get("since_id"), polled.cursor.get("since_id")
+        if newest and (since_id is None or int(newest) > int(since_id)):
+            since_id = newest
+        return {"since_id": since_id} if since_id else {}
 
     def fetch_mentions(self, since_id: str | None) -> MentionBatch:
         """Every mention after `since_id`, all pages; raises RetryableError/PermanentError when the

@@ -54,6 +54,7 @@ from bots.base import (  # noqa: E402
     Media,
     Outgoing,
     PermanentError,
+    Polled,
     RetryableError,
     Webhook,
 )
@@ -80,6 +81,8 @@ class TelegramAdapter:
     channel = CHANNEL
     capabilities = Capabilities(buttons=True, location=True, photos=True, max_length=4096)
     webhook = Webhook(payload="json", answer=("{}", "application/json"))
+    poll_cursor = "telegram:updates"
+    polling = False  # webhooks, unless start_polling (TELEGRAM_MODE=polling)
 
     def __init__(self, token: str, webhook_secret: str, api_base: str = "https://api.telegram.org/bot"):
         self._secret = webhook_secret
@@ -221,16 +224,26 @@ class TelegramAdapter:
     def start_polling(self) -> None:
         """Long-polling mode (no public URL): a webhook and getUpdates exclude each other."""
         self._loop.run(self.bot.delete_webhook())
+        self.polling = True
 
-    def poll(self, offset: int | None, timeout: int = 0) -> list[dict]:
-        """Updates after `offset` as raw JSON objects, exactly what a webhook would have posted."""
+    def poll(self, cursor: dict[str, Any]) -> Polled:
+        """Updates from the stored offset on, as raw JSON objects, exactly what a webhook would have posted; the next
+        offset is past the newest (getUpdates with it confirms these to Telegram)."""
         try:
-            updates = self._loop.run(
-                self.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES), timeout=timeout + 30
-            )
+            updates = self._loop.run(self.bot.get_updates(
+                offset=cursor.get("offset"), timeout=0, allowed_updates=ALLOWED_UPDATES), timeout=30)
         except (TimedOut, NetworkError) as error:
             raise RetryableError(f"telegram unreachable: {error}") from None
-        return [update.to_dict() for update in updates]
+        except TelegramError as error:  # 409: a webhook is set, or another poller runs
+            raise RetryableError(f"telegram refused getUpdates: {error}") from None
+        entries = [self.entries(update.to_dict())[0] for update in updates]
+        newest = max((update.update_id for update in updates), default=None)
+        return Polled(entries, {"offset": newest + 1} if newest is not None else {})
+
+    @staticmethod
+    def moved(stored: dict[str, Any], polled: Polled) -> dict[str, Any]:
+        offset = max(stored.get("offset") or 0, polled.cursor.get("offset") or 0)
+        return {"offset": offset} if offset else {}
 
     # -- outbound ---------------------------------------------------------------------------------
 

@@ -76,11 +76,16 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     app = create_app(config, db, wilayah, normalizer=build_normalizer(config, wilayah))
     from gateway.jobs import start_scheduler
 
-    start_scheduler(app, telegram_polling=os.environ.get("TELEGRAM_MODE", "webhook") == "polling",
-                    with_worker=not getattr(args, "no_worker", False))
+    scheduler = start_scheduler(app, telegram_polling=os.environ.get("TELEGRAM_MODE", "webhook") == "polling",
+                                with_worker=not getattr(args, "no_worker", False))
     host, port = config.server.host, config.server.port
     log.info("serving on http://%s:%d (public address %s)", host, port, config.server.base_url)
-    serve(app, host=host, port=port, threads=config.server.threads, ident="lapor-gateway")
+    try:
+        serve(app, host=host, port=port, threads=config.server.threads, ident="lapor-gateway")
+    finally:  # the adapters' kept-alive connections and threads go with the process, closed properly
+        scheduler.shutdown(wait=False)
+        for adapter in app.extensions["lapor"].adapters.values():
+            adapter.close()
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PrivateAttr, ValidationError, field_validator, model_validator
 
 from store.lifecycle import STATUSES
 
@@ -204,7 +204,8 @@ class ScheduleConfig(Strict):
     reminders: float = Field(default=60, gt=0)  # abandoned drafts: one reminder, then expiry
     notifications: float = Field(default=5, gt=0)  # status changes told to the reports' followers
     mailbox: float = Field(default=30, gt=0)  # IMAP poll (when the email channel is configured)
-    mentions: float = Field(default=60, gt=0)  # X mentions poll (when configured)
+    polling: dict[str, PositiveFloat] = {"x": 60, "telegram": 1}  # each polled channel: seconds between two polls
+    polling_default: float = Field(default=30, gt=0)  # a polled channel not named above
     cases: float = Field(default=10, gt=0)  # cases forwarded to units, deadline reminders, escalations
     give_up_sending_after_hours: float = Field(default=24, gt=0)  # a provider down or rate-limiting is waited out
 

@@ -1,6 +1,6 @@
 """Scheduled work inside `run.py serve` (APScheduler 3), timed by `schedule` in config.yaml: the
 worker (inbox and outbox; webhooks also wake it at once), reminders of abandoned drafts, status
-notifications, and the pollers. Every job is safe in several processes: claims skip locked rows,
+notifications, and the polled channels (gateway/polling.py). Every job is safe in several processes: claims skip locked rows,
 cursors are locked while they move, and outbox keys make a repeated message a no-op. With
 `serve --no-worker` the worker job is left to `run.py worker` processes and the rest still runs.
 """
@@ -16,8 +16,8 @@ from flask import Flask
 
 from gateway.cases import forward_cases, watch_deadlines
 from gateway.mailbox import watch_mailbox
-from gateway.mentions import poll_mentions
 from gateway.notifications import remind_to_rate, tell_followers
+from gateway.polling import poll_channel, polled_channels
 from gateway.worker import Worker
 from store.types import utcnow
 
@@ -47,19 +47,14 @@ def run_cases(worker: Worker, with_worker: bool) -> None:
         run_worker(worker)
 
 
-def run_mentions_poller(worker: Worker, with_worker: bool) -> None:
-    if poll_mentions(worker.services) and with_worker:
+def run_poller(worker: Worker, channel: str, with_worker: bool) -> None:
+    if poll_channel(worker.services, channel) and with_worker:
         run_worker(worker)
 
 
 def refresh_category_settings(services) -> None:
     """What admins changed in the console, made in another process: category settings and unit contact points."""
     services.refresh_console_settings()
-
-
-def run_telegram_poller(worker: Worker) -> None:
-    if poll_telegram(worker.services):
-        run_worker(worker)
 
 
 def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: bool = True) -> BackgroundScheduler:
@@ -79,8 +74,6 @@ def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: boo
             log.exception("could not set the Telegram webhook")
     if telegram_polling and "telegram" in services.adapters:
         services.adapters["telegram"].start_polling()
-        scheduler.add_job(run_telegram_poller, "interval", args=[worker], id="telegram-poller", seconds=1,
-                          max_instances=1, coalesce=True)
     scheduler.add_job(run_reminders, "interval", args=[worker], id="reminders", seconds=every.reminders,
                       max_instances=1, coalesce=True)
     scheduler.add_job(run_notifications, "interval", args=[worker, with_worker], id="notifications",
@@ -89,9 +82,10 @@ def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: boo
                       max_instances=1, coalesce=True)
     scheduler.add_job(refresh_category_settings, "interval", args=[services], id="category-settings",
                       seconds=every.cases, max_instances=1, coalesce=True)  # an admin's change, made in another process
-    if "x" in services.adapters:
-        scheduler.add_job(run_mentions_poller, "interval", args=[worker, with_worker], id="mentions",
-                          seconds=every.mentions, max_instances=1, coalesce=True, next_run_time=utcnow())
+    for channel in polled_channels(services):  # one job, run for each polled channel at its own interval
+        scheduler.add_job(run_poller, "interval", args=[worker, channel, with_worker], id=f"poll:{channel}",
+                          seconds=every.polling.get(channel, every.polling_default), max_instances=1, coalesce=True,
+                          next_run_time=utcnow())
     scheduler.start()
     if "email" in services.adapters:  # IDLE where the server offers it, else a poll every `schedule.mailbox`
         stop = threading.Event()
@@ -144,21 +138,3 @@ def remind_and_expire(services, now=None) -> tuple[int, int]:
             # a reminder does not restart the clock; an expiry does
             save_conversation(session, conversation, state.to_dict(), turn=key != "reminder")
     return reminded, expired
-
-
-def poll_telegram(services) -> int:
-    """TELEGRAM_MODE=polling: fetch new updates into the inbox, from where the worker takes them.
-    The offset is the newest update already in the inbox, so a restart neither skips nor repeats."""
-    from store.inbox import newest_provider_number, record_inbound
-    from store.reporters import contact_hash
-
-    adapter = services.adapters.get("telegram")
-    if adapter is None:
-        return 0
-    newest = newest_provider_number(services.db, "telegram")
-    stored = 0
-    for update in adapter.poll(None if newest is None else newest + 1):
-        sender = adapter.sender_of(update)
-        stored += record_inbound(services.db, "telegram", str(update["update_id"]), update,
-                                 contact_hash("telegram", sender) if sender else None)
-    return stored

@@ -1,10 +1,5 @@
-"""X mentions: polled into the inbox, then each one becomes a report or a triage item.
-
-`poll_mentions` (a scheduler job) asks the adapter for the mentions after the stored `since_id`,
-records them in the inbox and moves the cursor in ONE transaction, so a crash neither skips nor
-repeats one (the inbox ignores a mention it holds already). After a 429, or when the window's
-budget is spent, the cursor keeps its `since_id` and a `not_before` epoch second: polls return at
-once until then, and the next one starts again from the same `since_id`. Nothing ever sleeps.
+"""X mentions, polled into the inbox by the one polling job (gateway/polling.py), each become a report or a
+triage item.
 
 `handle_mention` is what the worker runs for a public channel instead of the conversation: a
 public post is answered once, never questioned. A clear report (the normalizer's `is_report`, sure
@@ -24,58 +19,20 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bots.base import Incoming, SendError
+from bots.base import Incoming
 from gateway.intake import Submission, reporter_names, submit_report
-from store.cursors import get_cursor, set_cursor
-from store.inbox import recent_from_sender, record_inbound_in
+from store.inbox import recent_from_sender
 from store.models import Report, TriageItem
 from store.outbox import queue_outbound
-from store.reporters import Contact, contact_hash, find_or_add_contact
+from store.reporters import Contact, find_or_add_contact
 from store.reports import Actor
 from store.triage import add_triage_item, convert_triage_item
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
 CHANNEL = "x"
-CURSOR = "x:mentions"
 CITIZEN = Actor("citizen")
 CLEAR_REPORT = 0.8  # the normalizer's is_report confidence: 0.95 for "pohon tumbang di …", 0.5-0.65 for a bare place
-
-
-# -- polling ----------------------------------------------------------------------------------------
-
-
-def poll_mentions(services) -> int:
-    """New mentions into the inbox; returns how many were stored (0 while waiting out a rate limit)."""
-    adapter = services.adapters.get(CHANNEL)
-    if adapter is None:
-        return 0
-    cursor = get_cursor(services.db, CURSOR)  # a look before asking X; moved below under its lock
-    now = utcnow().timestamp()
-    if cursor.get("not_before", 0) > now:
-        return 0
-    try:
-        batch = adapter.fetch_mentions(cursor.get("since_id"))
-    except SendError as error:  # X down or refusing: the next run tries again from the same place
-        log.warning("x mentions not polled: %s", error)
-        return 0
-    with services.db.transaction() as session:
-        stored = sum(
-            record_inbound_in(session, CHANNEL, mention["key"], mention, contact_hash(CHANNEL, adapter.sender_of(mention)))
-            for mention in reversed(batch.mentions)  # oldest first: one author's mentions are handled in order
-        )
-        set_cursor(session, CURSOR, _moved(get_cursor(session, CURSOR, lock=True), batch))
-    return stored
-
-
-def _moved(cursor: dict, batch) -> dict:
-    """Past the newest mention once every page came (never backwards: another poll may have moved
-    it meanwhile), and not before the rate limit's reset when there is one."""
-    since_id = cursor.get("since_id")
-    if batch.complete and batch.newest_id and (since_id is None or int(batch.newest_id) > int(since_id)):
-        since_id = batch.newest_id
-    moved = {"since_id": since_id, "not_before": batch.retry_at}
-    return {key: value for key, value in moved.items() if value is not None}
 
 
 # -- handling one mention ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ pytest-xdist each worker process builds its own templates, so workers never shar
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import uuid
@@ -62,6 +63,38 @@ def cheap_password_hashing():
     production, store.users.PASSWORD_METHOD = store.users.PASSWORD_METHOD, CHEAP_PASSWORD_METHOD
     yield
     store.users.PASSWORD_METHOD = production
+
+
+def _adapter_classes():
+    """Every channel adapter class in bots/ (a class with a channel and close()): a new channel is found, not listed."""
+    import inspect
+    import pkgutil
+
+    import bots
+
+    for module_info in pkgutil.iter_modules(bots.__path__):
+        module = importlib.import_module(f"bots.{module_info.name}")
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and isinstance(getattr(cls, "channel", None), str) and hasattr(cls, "close"):
+                yield cls
+
+
+@pytest.fixture(autouse=True)
+def _adapters_closed_after_the_test(monkeypatch):
+    """Every channel adapter a test makes, itself or through build_adapters / create_app, is closed when the test
+    ends: the stand-ins keep connections alive (HTTP/1.1), and a client's pooled connection dropped unclosed is a
+    ResourceWarning (an error here) whenever the garbage collector finds it, in whatever test runs then."""
+    made = []
+    for cls in _adapter_classes():
+
+        def init(self, *args, _original=cls.__init__, **kwargs):
+            _original(self, *args, **kwargs)
+            made.append(self)
+
+        monkeypatch.setattr(cls, "__init__", init)
+    yield
+    for adapter in reversed(made):
+        adapter.close()
 
 
 @pytest.fixture(scope="session")

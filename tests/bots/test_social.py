@@ -10,7 +10,8 @@ from bots.base import Outgoing, PermanentError, RetryableError
 from bots.social import XAdapter
 from gateway.app import create_app
 from gateway.channels import build_adapters
-from gateway.mentions import CURSOR, convert_mention, poll_mentions
+from gateway.mentions import convert_mention
+from gateway.polling import poll_channel
 from gateway.worker import Worker
 from store.cursors import get_cursor, set_cursor
 from store.models import InboundMessage, OutboundMessage, Report, Reporter, TriageItem
@@ -59,7 +60,7 @@ def worker(units_db, config, wilayah, normalizer, x_api):
 
 def test_a_report_gets_one_public_reply_with_its_ticket_and_no_personal_data(worker, x_api, units_db, config):
     tweet = x_api.mention(AUTHOR, REPORT)
-    assert poll_mentions(worker.services) == 1
+    assert poll_channel(worker.services, "x") == 1
     drain(worker)
     [reply] = x_api.posted
     assert reply["reply"] == {"in_reply_to_tweet_id": tweet}
@@ -85,7 +86,7 @@ def test_a_report_gets_one_public_reply_with_its_ticket_and_no_personal_data(wor
 
 def test_chatter_goes_to_the_triage_queue_only(worker, x_api, units_db):
     tweet = x_api.mention(AUTHOR, CHATTER)
-    assert poll_mentions(worker.services) == 1
+    assert poll_channel(worker.services, "x") == 1
     drain(worker)
     assert x_api.posted == [] and count(units_db, Report) == 0 and count(units_db, OutboundMessage) == 0
     [item] = pending_triage(units_db)
@@ -97,7 +98,7 @@ def test_one_click_turns_a_triage_item_into_a_report_or_dismisses_it(worker, x_a
     asked = x_api.mention(AUTHOR, f"@{CITY} min tolong dong di kel. Klender ini parah banget")  # of what? unsure
     x_api.mention("77", f"@{CITY} halo min, semangat!")
     x_api.add_user("77", "budi77", "Budi")
-    poll_mentions(worker.services)
+    poll_channel(worker.services, "x")
     drain(worker)
     first, second = pending_triage(units_db)
     report = convert_mention(worker.services, first.id, TEAM, category="jalan")
@@ -121,22 +122,22 @@ def test_one_click_turns_a_triage_item_into_a_report_or_dismisses_it(worker, x_a
 
 def test_two_pages_of_mentions_are_all_stored(worker, x_api, units_db):
     ids = [x_api.mention(AUTHOR, f"@{CITY} halo nomor {n}") for n in range(105)]
-    assert poll_mentions(worker.services) == 105
+    assert poll_channel(worker.services, "x") == 105
     first, second = x_api.mention_calls()
     assert "pagination_token" not in first and second["pagination_token"] and first["max_results"] == "100"
-    assert get_cursor(units_db, CURSOR) == {"since_id": ids[-1]}
+    assert get_cursor(units_db, XAdapter.poll_cursor) == {"since_id": ids[-1]}
     assert count(units_db, InboundMessage) == 105
 
 
 def test_since_id_survives_a_restart(worker, x_api, units_db, config, wilayah, normalizer):
     x_api.mention(AUTHOR, CHATTER)
     newest = x_api.mention(AUTHOR, f"@{CITY} halo min")
-    assert poll_mentions(worker.services) == 2
+    assert poll_channel(worker.services, "x") == 2
     restarted = start(units_db, config, wilayah, normalizer, x_api)  # a new process: new adapter, same store
-    assert poll_mentions(restarted.services) == 0
+    assert poll_channel(restarted.services, "x") == 0
     assert x_api.mention_calls()[-1]["since_id"] == newest
     later = x_api.mention(AUTHOR, REPORT)
-    assert poll_mentions(restarted.services) == 1
+    assert poll_channel(restarted.services, "x") == 1
     drain(restarted)
     assert [p["reply"]["in_reply_to_tweet_id"] for p in x_api.posted] == [later]
     assert count(units_db, InboundMessage) == 3
@@ -146,10 +147,10 @@ def test_retweets_and_the_accounts_own_posts_are_skipped(worker, x_api, units_db
     kept = x_api.mention(AUTHOR, CHATTER)
     x_api.mention("55", f"RT @siti_warga: @{CITY} selamat pagi min", retweet_of=kept)
     own = x_api.mention(CITY_ID, f"@{CITY} pengumuman: layanan aduan buka 24 jam")
-    assert poll_mentions(worker.services) == 1
+    assert poll_channel(worker.services, "x") == 1
     with units_db.transaction() as session:
         assert session.scalar(select(InboundMessage.provider_message_id)) == kept
-    assert get_cursor(units_db, CURSOR)["since_id"] == own, "skipped posts are not fetched again"
+    assert get_cursor(units_db, XAdapter.poll_cursor)["since_id"] == own, "skipped posts are not fetched again"
 
 
 def test_a_rate_limit_loses_nothing_sleeps_never_and_polling_resumes_after_the_reset(worker, x_api, units_db):
@@ -157,26 +158,26 @@ def test_a_rate_limit_loses_nothing_sleeps_never_and_polling_resumes_after_the_r
     reset = int(time.time()) + 2  # whole seconds, as X gives them: at least one second away
     x_api.spend_budget(remaining=1, reset_at=reset)  # the first page uses the window's last request
     began = time.monotonic()
-    assert poll_mentions(worker.services) == 100
-    assert get_cursor(units_db, CURSOR) == {"not_before": reset}, "since_id stays until every page came"
+    assert poll_channel(worker.services, "x") == 100
+    assert get_cursor(units_db, XAdapter.poll_cursor) == {"not_before": reset}, "since_id stays until every page came"
     calls = len(x_api.mention_calls())
-    assert poll_mentions(worker.services) == 0 and len(x_api.mention_calls()) == calls, "not asked before the reset"
+    assert poll_channel(worker.services, "x") == 0 and len(x_api.mention_calls()) == calls, "not asked before the reset"
     assert time.monotonic() - began < 1, "nothing slept"
     time.sleep(max(0.0, reset - time.time()) + 0.05)
-    assert poll_mentions(worker.services) == 5
-    assert get_cursor(units_db, CURSOR) == {"since_id": ids[-1]}
+    assert poll_channel(worker.services, "x") == 5
+    assert get_cursor(units_db, XAdapter.poll_cursor) == {"since_id": ids[-1]}
     assert count(units_db, InboundMessage) == 105
     # A 429 answer itself (the budget was spent elsewhere): its x-rate-limit-reset is waited for.
     x_api.mention(AUTHOR, CHATTER)
     x_api.spend_budget(remaining=0, reset_at=int(time.time()) + 60)
-    assert poll_mentions(worker.services) == 0
-    assert get_cursor(units_db, CURSOR) == {"since_id": ids[-1], "not_before": x_api.reset_at}
+    assert poll_channel(worker.services, "x") == 0
+    assert get_cursor(units_db, XAdapter.poll_cursor) == {"since_id": ids[-1], "not_before": x_api.reset_at}
 
 
 def test_a_reply_refused_with_503_is_retried_through_the_outbox_and_sent_once(worker, x_api, units_db):
     x_api.mention(AUTHOR, REPORT)
     x_api.fail_next(503)
-    poll_mentions(worker.services)
+    poll_channel(worker.services, "x")
     drain(worker)
     assert x_api.posted == []
     with units_db.transaction() as session:
@@ -194,18 +195,18 @@ def test_a_reply_refused_with_503_is_retried_through_the_outbox_and_sent_once(wo
 
 def test_the_same_mention_twice_or_edited_is_one_report_and_one_reply(worker, x_api, units_db):
     tweet = x_api.mention(AUTHOR, REPORT)
-    assert poll_mentions(worker.services) == 1
-    set_cursor(units_db, CURSOR, {})  # delivered again from the start
-    assert poll_mentions(worker.services) == 0
+    assert poll_channel(worker.services, "x") == 1
+    set_cursor(units_db, XAdapter.poll_cursor, {})  # delivered again from the start
+    assert poll_channel(worker.services, "x") == 0
     x_api.mention(AUTHOR, REPORT + " tolong cepat", edit_of=tweet)  # an edit: a new id, the same post
-    assert poll_mentions(worker.services) == 0
+    assert poll_channel(worker.services, "x") == 0
     drain(worker)
     assert count(units_db, Report) == 1 and len(x_api.posted) == 1
 
 
 def test_an_emergency_is_answered_with_the_emergency_number(worker, x_api, units_db, config):
     x_api.mention(AUTHOR, f"@{CITY} kebakaran! rumah terbakar di kel. Kramat, ada orang terjebak")
-    poll_mentions(worker.services)
+    poll_channel(worker.services, "x")
     drain(worker)
     [reply] = x_api.posted
     assert reply["text"].startswith(f"DARURAT: segera hubungi {config.city.emergency_number}.")
@@ -215,7 +216,7 @@ def test_an_emergency_is_answered_with_the_emergency_number(worker, x_api, units
 
 def test_a_report_outside_jakarta_gets_a_polite_pointer_and_no_report(worker, x_api, units_db, config):
     x_api.mention(AUTHOR, f"@{CITY} pohon tumbang nutup jalan di Bekasi Timur, tolong")
-    poll_mentions(worker.services)
+    poll_channel(worker.services, "x")
     drain(worker)
     [reply] = x_api.posted
     assert reply["text"] == config.message("x_out_of_area", "id") and "Bekasi" not in reply["text"]
@@ -226,7 +227,7 @@ def test_a_tagged_point_places_the_report(worker, x_api, units_db):
     from tests.helpers import MONAS
 
     x_api.mention(AUTHOR, f"@{CITY} sampah numpuk di sini sudah seminggu", point=MONAS, place="Gambir, Indonesia")
-    poll_mentions(worker.services)
+    poll_channel(worker.services, "x")
     drain(worker)
     with units_db.transaction() as session:
         report = session.scalar(select(Report))

@@ -200,15 +200,15 @@ def test_a_restart_mid_conversation_loses_nothing(tg, telegram_api, units_db, co
 
 
 def test_long_polling_feeds_the_same_inbox_without_repeats(tg, telegram_api, units_db):
-    from gateway.jobs import poll_telegram
+    from gateway.polling import poll_channel
 
     _client, worker = tg
     services = worker.services
     services.adapters["telegram"].start_polling()
     assert any(name == "deleteWebhook" for name, _ in telegram_api.calls)
     telegram_api.updates = [update(text="halo", update_id=700), update(chat_id=11, text="halo", update_id=701)]
-    assert poll_telegram(services) == 2
-    assert poll_telegram(services) == 0, "the offset starts after the newest update stored"
+    assert poll_channel(services, "telegram") == 2
+    assert poll_channel(services, "telegram") == 0, "the offset starts after the newest update polled"
     offsets = [params.get("offset") for name, params in telegram_api.calls if name == "getUpdates"]
     assert offsets[-1] == "702"
     drain(worker)
@@ -314,7 +314,7 @@ def test_the_adapter_reads_a_press_as_a_choice_from_its_chat(telegram_api):
 
 
 def test_callback_queries_are_asked_for_by_webhook_and_by_polling(tg, telegram_api):
-    from gateway.jobs import poll_telegram
+    from gateway.polling import poll_channel
 
     _client, worker = tg
     adapter = worker.services.adapters["telegram"]
@@ -323,7 +323,7 @@ def test_callback_queries_are_asked_for_by_webhook_and_by_polling(tg, telegram_a
     assert "callback_query" in json.loads(webhook["allowed_updates"])
     adapter.start_polling()
     telegram_api.updates = [update(text=UNSURE, update_id=800), pressed("jalan", update_id=801, query_id="polled")]
-    assert poll_telegram(worker.services) == 2
+    assert poll_channel(worker.services, "telegram") == 2
     [polled, *_] = [params for name, params in telegram_api.calls if name == "getUpdates"]
     assert "callback_query" in json.loads(polled["allowed_updates"])
     drain(worker)

@@ -9,8 +9,8 @@ from gateway import jobs
 
 
 class Channel:
-    def __init__(self, name, public=False):
-        self.channel, self.capabilities = name, Capabilities(public=public)
+    def __init__(self, name, public=False, polling=False):
+        self.channel, self.capabilities, self.polling = name, Capabilities(public=public), polling
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def started(app, monkeypatch):
     watched["started"] = started
 
     monkeypatch.setattr(jobs, "watch_mailbox", watch)
-    app.extensions["lapor"].adapters.update(email=Channel("email"), x=Channel("x", public=True))
+    app.extensions["lapor"].adapters.update(email=Channel("email"), x=Channel("x", public=True, polling=True))
     schedulers = []
 
     def start(**options):
@@ -47,7 +47,7 @@ def test_every_job_runs_at_its_configured_interval(started, config):
     intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
     every = config.schedule
     assert intervals == {"worker": every.worker, "reminders": every.reminders, "notifications": every.notifications,
-                         "cases": every.cases, "mentions": every.mentions, "category-settings": every.cases}
+                         "cases": every.cases, "poll:x": every.polling["x"], "category-settings": every.cases}
     assert watched["started"].wait(5), "the mailbox watcher runs in its own thread"
     assert watched["interval"] == every.mailbox and isinstance(watched["stop"], threading.Event)
 

@@ -132,8 +132,7 @@ class TelegramStandIn(LoopbackServer):
                 prefix = f"/bot{standin.token}/"
                 if not path.startswith(prefix):
                     return self.reply_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
+                raw = self.request_body().decode()
                 kind = self.headers.get("Content-Type", "")
                 if "json" in kind and raw:
                     params = json.loads(raw)

@@ -74,8 +74,7 @@ class TwilioStandIn(LoopbackServer):
                     return self.reply_json(401, {"code": 20003, "message": "Authenticate", "status": 401})
                 if path != expected:
                     return self.reply_json(404, {"code": 20404, "message": "Not found", "status": 404})
-                length = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                form = {k: v[0] for k, v in parse_qs(self.request_body().decode()).items()}
                 standin.messages.append(form)
                 if standin.outage is not None:
                     return self.reply_json(*standin.outage)

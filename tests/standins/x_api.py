@@ -219,8 +219,7 @@ class XStandIn(LoopbackServer):
             def do_POST(self):
                 parts = urlsplit(self.path)
                 standin.requests.append(("POST", parts.path, {}))
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+                raw = self.request_body()
                 if parts.path != "/2/tweets":
                     return self._reply(404, problem(404, "Not Found Error", "Not Found"))
                 try:
