@@ -268,6 +268,7 @@ class OutboundMessage(Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending','sending','sent','delivered','failed')", name="status"),
         Index("ix_outbound_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbound_messages_contact", "contact_id", "status"),  # the claim's "an earlier one is unsent"
     )
 
 
