@@ -38,8 +38,9 @@ CLEAR_REPORT = 0.8  # the normalizer's is_report confidence: 0.95 for "pohon tum
 # -- handling one mention ---------------------------------------------------------------------------
 
 
-def handle_mention(services, session: Session, incoming: Incoming, inbound_id: int) -> None:
-    """A report with one public reply, a polite out-of-area reply, or a triage item (no reply)."""
+def handle_mention(services, session: Session, incoming: Incoming, inbound_id: int, geocoder=None) -> None:
+    """A report with one public reply, a polite out-of-area reply, or a triage item (no reply). `geocoder`: the
+    one the worker made ready before the transaction (nothing asked online inside it)."""
     contact = Contact(CHANNEL, incoming.sender, incoming.sender_name)
     identity = find_or_add_contact(session, contact)
     normalized = services.normalizer.normalize(incoming.text, incoming.latitude, incoming.longitude,
@@ -52,7 +53,7 @@ def handle_mention(services, session: Session, incoming: Incoming, inbound_id: i
         key, values = "x_out_of_area", {}
     else:
         report = submit_report(session, services.config, services.normalizer, _submission(incoming, normalized, contact),
-                               services.geocoder)
+                               geocoder)
         key, values = _reply_for(services.config, report)
         log.info("x mention of inbound %s became report %s", inbound_id, report.ticket)
     _reply(session, incoming, identity.id, services.config.message(key, language, **values), f"x:{inbound_id}:reply")

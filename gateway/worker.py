@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session
 
 from bots.base import Adapter, Incoming, Outgoing, PermanentError, RetryableError
@@ -41,7 +42,7 @@ from gateway.services import Services
 from normalizer import redact
 from store import lifecycle
 from store.attachments import AttachmentError, attach_to_report, save_attachment
-from store.conversations import follow_report, is_following, load_conversation, save_conversation
+from store.conversations import follow_report, is_following, load_conversation, peek_conversation, save_conversation
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
 from store.models import Report
 from store.outbox import (
@@ -90,6 +91,7 @@ class Ready:
     inbound_id: int
     adapter: Adapter
     turns: list[tuple[Incoming, Downloads]]
+    geocoder: Geocoder  # answers from memory: its online part was asked before the transaction
 
 
 class UnsureError(Exception):
@@ -147,7 +149,22 @@ class Worker:
         if adapter is None:
             raise LookupError(f"no adapter for channel {message.channel}")
         turns = [(incoming, self._download(adapter, incoming)) for incoming in adapter.parse(message.payload)]
-        return Ready(message.id, adapter, turns)
+        return Ready(message.id, adapter, turns, self._geocoder_for(message, adapter, turns))
+
+    def _geocoder_for(self, message, adapter: Adapter, turns) -> Geocoder:
+        """The geocoder the transaction may use: with an online fallback configured, its answers for every place
+        this message could make a report of (what it says, a post's tagged place, the place of the draft it may
+        complete) are fetched now, and nothing is asked online inside the transaction."""
+        geocoder = self.services.geocoder
+        if getattr(geocoder, "fallback", None) is None:
+            return geocoder
+        places = [incoming.text for incoming, _downloads in turns]
+        if adapter.capabilities.public:
+            places += [(incoming.raw or {}).get("place") for incoming, _downloads in turns]
+        elif message.sender_hash:
+            draft = peek_conversation(self.services.db, message.channel, message.sender_hash).get("draft") or {}
+            places.append(draft.get("place"))
+        return geocoder.prefetched(places)
 
     def _download(self, adapter: Adapter, incoming: Incoming) -> Downloads:
         """The photos of a message; one the provider refuses is explained, not fatal (a provider that cannot give it
@@ -175,13 +192,13 @@ class Worker:
     def _apply(self, session: Session, message: Ready) -> None:
         for incoming, downloads in message.turns:
             if message.adapter.capabilities.public:  # a public post (X): one reply or the triage queue, no conversation
-                handle_mention(self.services, session, incoming, message.inbound_id)
+                handle_mention(self.services, session, incoming, message.inbound_id, message.geocoder)
             else:
-                self._converse(session, message.adapter, incoming, message.inbound_id, downloads)
+                self._converse(session, message.adapter, incoming, message.inbound_id, downloads, message.geocoder)
         finish_inbound(session, message.inbound_id)
 
     def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int,
-                  downloads: Downloads) -> None:
+                  downloads: Downloads, geocoder: Geocoder | None = None) -> None:
         services = self.services
         for_officer = officer_turn(services.config, session, incoming, lambda: self._store_photos(session, downloads))
         if for_officer is not None:  # an officer acting on a case, not a citizen talking
@@ -207,7 +224,7 @@ class Worker:
                     choice=incoming.choice, about_ticket=incoming.about_ticket)
         outcome = handle(state, turn, context)
         replies = [Reply(services.config.message("photo_rejected", state.language, reason=reason)) for reason in rejected]
-        replies += self._carry_out(session, outcome, contact, sender, state) + outcome.replies
+        replies += self._carry_out(session, outcome, contact, sender, state, geocoder) + outcome.replies
         if outcome.stop_contact:
             stop_sender(session, sender, "citizen asked to stop")
         if outcome.restart_contact:
@@ -260,11 +277,12 @@ class Worker:
                 rejected.append(str(error))
         return tuple(stored), rejected
 
-    def _carry_out(self, session: Session, outcome: Outcome, contact: Contact, sender: Sender, state: State) -> list[Reply]:
+    def _carry_out(self, session: Session, outcome: Outcome, contact: Contact, sender: Sender, state: State,
+                   geocoder: Geocoder | None) -> list[Reply]:
         """What the conversation decided for the store (create, follow, add to a report), and what to say about it."""
         replies = []
         if outcome.create is not None:
-            replies.append(self._create(session, outcome, contact, sender, state))
+            replies.append(self._create(session, outcome, contact, sender, state, geocoder))
         if outcome.follow is not None:
             report = follow_report(session, outcome.follow, sender.id)
             if report is not None:
@@ -298,9 +316,10 @@ class Worker:
             return Reply(config.message("rating_refused", language, ticket=rating.ticket, status=status))
         return Reply(config.message("rating_thanks", language, ticket=rating.ticket, score=rating.score))
 
-    def _create(self, session: Session, outcome: Outcome, contact: Contact, sender: Sender, state: State) -> Reply:
+    def _create(self, session: Session, outcome: Outcome, contact: Contact, sender: Sender, state: State,
+                geocoder: Geocoder | None) -> Reply:
         services, draft = self.services, outcome.create
-        report = submit_report(session, services.config, services.normalizer, _submission(draft, contact), services.geocoder)
+        report = submit_report(session, services.config, services.normalizer, _submission(draft, contact), geocoder)
         attach_to_report(session, draft.photos, report.id)
         follow_report(session, report.ticket, sender.id)
         state.report_created(report.ticket)

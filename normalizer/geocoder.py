@@ -31,6 +31,21 @@ class JakartaGazetteer(Geocoder):
             return None
         return location if exactly_one else [location]
 
+    def prefetched(self, queries) -> JakartaGazetteer:
+        """This gazetteer with the online fallback's answers to `queries` fetched now, and nothing asked online
+        later: the network part of geocoding done before a database transaction, the rest inside it. A query
+        not fetched now gets the gazetteer's answer alone."""
+        if self.fallback is None:
+            return self
+        asked = {str(query) for query in queries if query and str(query).strip()}
+        wanted = [query for query in asked if self._needs_fallback(query)]
+        return JakartaGazetteer(self.normalizer, fallback=_Answers({q: self.fallback.geocode(q, exactly_one=True)
+                                                                   for q in wanted}))
+
+    def _needs_fallback(self, query: str) -> bool:
+        result = self.normalizer.locate_text(query)
+        return result.lat is None and result.in_jakarta is not False
+
     def reverse(self, query, *, exactly_one: bool = True, timeout: float | None = None):
         point = Point(query)
         result = LocationResult()
@@ -49,6 +64,17 @@ class JakartaGazetteer(Geocoder):
         raw = {**_raw(result), "source": "fallback", "fallback_address": found.address}
         address = _address(result) if result.in_jakarta else found.address
         return Location(address, (found.latitude, found.longitude, 0), raw)
+
+
+class _Answers(Geocoder):
+    """An online geocoder's answers, fetched in advance (`JakartaGazetteer.prefetched`)."""
+
+    def __init__(self, answers: dict[str, Location | None]):
+        super().__init__()
+        self.answers = answers
+
+    def geocode(self, query: str, *, exactly_one: bool = True, timeout: float | None = None):
+        return self.answers.get(str(query))
 
 
 def _address(result: LocationResult) -> str:

@@ -24,6 +24,8 @@ _conversations = Conversation.__table__
 _CONVERSATION_OF_SENDER = select(_conversations.c.id, _conversations.c.state).where(
     _conversations.c.channel == bindparam("channel"), _conversations.c.sender_hash == bindparam("digest")
 ).with_for_update()
+_PEEK = select(_conversations.c.state).where(
+    _conversations.c.channel == bindparam("channel"), _conversations.c.sender_hash == bindparam("digest"))
 _ADD_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
 _SAVE_STATE = update(_conversations).where(_conversations.c.id == bindparam("conversation_id")).values(
     state=bindparam("state"), updated_at=bindparam("now"))
@@ -39,6 +41,16 @@ def load_conversation(session: Session, channel: str, sender_hash: str, contact_
         "channel": channel, "sender_hash": sender_hash, "contact_id": contact_id, "state": {}, "created_at": now,
         "updated_at": now}).scalar_one()
     return ConversationState(conversation_id, {})
+
+
+def peek_conversation(db, channel: str, sender_hash: str) -> dict:
+    """A sender's conversation state as it is now, read without a lock (for what can be fetched before the
+    transaction that handles their message); {} when there is none."""
+    from store.db import unit_of_work
+
+    with unit_of_work(db) as session:
+        found = session.execute(_PEEK, {"channel": channel, "digest": sender_hash}).first()
+        return (found.state or {}) if found is not None else {}
 
 
 def save_conversation(session: Session, conversation: ConversationState | Conversation, state: dict,

@@ -210,3 +210,38 @@ def test_once_the_emergency_report_is_closed_what_follows_is_a_new_conversation(
     with units_db.transaction() as session:
         [report] = session.scalars(select(Report)).all()
         assert "masjid" not in report.description
+
+
+def test_the_online_geocoder_is_asked_before_the_transaction_never_inside(units_db, worker, phone, monkeypatch):
+    """With an online fallback configured, its answers are fetched while the message is made ready; the
+    transaction that creates the report reads them from memory (a slow geocoder holds no database lock)."""
+    from geopy.location import Location
+
+    from normalizer.geocoder import JakartaGazetteer
+
+    asked, inside = [], [False]
+
+    class Nominatim:
+        def geocode(self, query, exactly_one=True, timeout=None):
+            asked.append((query, inside[0]))
+            return Location("Gambir", (MONAS[0], MONAS[1], 0), {})
+
+    import dataclasses
+
+    online = JakartaGazetteer(worker.services.normalizer, fallback=Nominatim())
+    worker = Worker(dataclasses.replace(worker.services, geocoder=online), worker.adapters)
+    apply_batch = Worker._apply_batch
+
+    def in_transaction(self, messages):
+        inside[0] = True
+        try:
+            return apply_batch(self, messages)
+        finally:
+            inside[0] = False
+
+    monkeypatch.setattr(Worker, "_apply_batch", in_transaction)
+    for text in ("lampu jalan mati udh seminggu", "depan warung bu tini gang kelinci"):
+        say(units_db, worker, text)
+    assert "depan warung bu tini gang kelinci" in [query for query, _during in asked]
+    assert not any(during for _query, during in asked), asked
+    assert len(phone.said) == 2, "the messages were handled"

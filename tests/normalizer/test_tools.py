@@ -177,3 +177,14 @@ def test_the_normalize_command_shows_progress_on_a_terminal(tmp_path):
     assert process.returncode == 0
     assert len(out.splitlines()) == 50
     assert b"normalizing" in shown and b"50" in shown
+
+
+def test_a_prefetched_gazetteer_asks_online_once_up_front_and_never_later(normalizer, nominatim):
+    geocoder = JakartaGazetteer(normalizer, fallback=nominatim)
+    ready = geocoder.prefetched(["depan Halte Harmoni", "gang haji ridi", "", None])
+    assert FakeNominatim.queries == ["gang haji ridi"], "only what the gazetteer cannot place, at once"
+    found = ready.geocode("gang haji ridi")
+    assert FakeNominatim.queries == ["gang haji ridi"], "nothing asked online after the prefetch"
+    assert found.raw["source"] == "fallback" and found.raw == geocoder.geocode("gang haji ridi").raw
+    assert ready.geocode("depan Halte Harmoni").raw["source"] == "gazetteer"
+    assert ready.geocode("gang tidak diminta") is None and FakeNominatim.queries == ["gang haji ridi"] * 2
