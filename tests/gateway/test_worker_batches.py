@@ -35,8 +35,8 @@ def test_a_failing_message_is_rolled_back_alone_and_the_rest_of_the_batch_commit
         record(units_db, name)
     converse = Worker._converse
 
-    def fail_for_second(self, session, adapter, incoming, inbound_id, downloads):
-        converse(self, session, adapter, incoming, inbound_id, downloads)  # its rows are written, then it fails
+    def fail_for_second(self, session, adapter, incoming, *rest):
+        converse(self, session, adapter, incoming, *rest)  # its rows are written, then it fails
         if incoming.sender == "warga-2":
             raise RuntimeError("disk full")
 
