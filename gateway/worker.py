@@ -384,10 +384,10 @@ class Worker:
     # -- outbox -----------------------------------------------------------------------------------
 
     def dispatch_outbox(self, limit: int | None = None, lease: timedelta = timedelta(seconds=60)) -> int:
-        """Send what is due, recipients in parallel, each recipient's messages in order, and record the round's
-        outcomes in one transaction. At most one message per sending thread is claimed (the default limit), so a
-        crash can repeat at most that many sends, each asked about first where the provider can say (issue 16);
-        an error inside the round still records what was done."""
+        """Send what is due, recipients in parallel, each recipient's messages in order. At most one message per
+        sending thread is claimed (the default limit) and each outcome is recorded the moment it is known (one Core
+        UPDATE), so a crash repeats only the sends that were on the wire, and a provider's delivery report, which
+        can arrive within a second, finds the message it is about."""
         limit = limit or self.services.config.server.send_threads
         claimed = claim_due_outbound(self.services.db, limit=limit, lease=lease, channels=self.channels)
         if not claimed:
@@ -395,21 +395,10 @@ class Worker:
         by_recipient: dict[tuple[str, str], list] = {}
         for message in claimed:
             by_recipient.setdefault((message.channel, message.recipient), []).append(message)
-        results: list[SendResult] = []
-        try:
-            if len(by_recipient) == 1:
-                self._send_in_order(next(iter(by_recipient.values())), results)
-            else:
-                list(self._sending_pool().map(lambda group: self._send_in_order(group, results), by_recipient.values()))
-        finally:
-            give_up = timedelta(hours=self.services.config.schedule.give_up_sending_after_hours)
-            record_results(self.services.db, results, give_up)
-        by_id = {message.id: message for message in claimed}
-        retried = {by_id[r.message_id].channel for r in results
-                   if r.error is None and by_id[r.message_id].last_error not in (None, EARLIER_FAILED)}
-        for channel in retried:  # a retry went through: the provider is back
-            hasten_retries(self.services.db, channel)
-        return sum(result.error is None for result in results)
+        groups = list(by_recipient.values())
+        if len(groups) == 1:
+            return self._send_in_order(groups[0])
+        return sum(self._sending_pool().map(self._send_in_order, groups))
 
     def _sending_pool(self) -> ThreadPoolExecutor:
         with self._pool_lock:  # overlapping runs share one pool
@@ -417,14 +406,19 @@ class Worker:
                 self._pool = ThreadPoolExecutor(self.services.config.server.send_threads, thread_name_prefix="send")
             return self._pool
 
-    def _send_in_order(self, messages: list, results: list[SendResult]) -> None:
-        """One recipient's messages, oldest first, each outcome added to `results`; after a failure the rest wait
+    def _send_in_order(self, messages: list) -> int:
+        """One recipient's messages, oldest first, each outcome recorded at once; after a failure the rest wait
         their turn, untried."""
-        failed = False
+        give_up = timedelta(hours=self.services.config.schedule.give_up_sending_after_hours)
+        sent, failed = 0, False
         for message in messages:
             result = SendResult(message.id, error=EARLIER_FAILED, tried=False) if failed else self._send(message)
-            results.append(result)  # list.append is atomic: the sending threads share one list
+            record_results(self.services.db, [result], give_up)
             failed = result.error is not None
+            sent += not failed
+            if not failed and message.last_error not in (None, EARLIER_FAILED):  # a retry went through
+                hasten_retries(self.services.db, message.channel)
+        return sent
 
     def _already_sent(self, adapter, message, outgoing: Outgoing) -> str | None:
         """Reclaimed from a sender that died mid-send: a provider that can say whether it took the message is asked

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from store.db import Claimed, Database, claim_rows, claim_statements, insert_ignoring_repeats
@@ -110,12 +111,22 @@ _SENT = update(OutboundMessage.__table__).where(OutboundMessage.__table__.c.id =
 
 
 def record_results(db: Database, results: list[SendResult], give_up_after: timedelta = GIVE_UP_AFTER) -> None:
-    """The outcomes of a round of sends, in one transaction (the dispatcher sends in parallel)."""
+    """The outcomes of sends, in one transaction; tried once more when the database dropped the connection (the
+    provider has the message: losing its outcome would send it again)."""
     if not results:
         return
+    try:
+        _record_results(db, results, give_up_after)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        _record_results(db, results, give_up_after)  # on a fresh connection: the pool let go of the dropped ones
+
+
+def _record_results(db: Database, results: list[SendResult], give_up_after: timedelta) -> None:
     sent = [result for result in results if result.error is None]
     with db.transaction() as session:
-        if sent:  # the common case: one Core UPDATE by primary key, run for every row
+        if sent:  # the common case: one Core UPDATE by primary key
             now = utcnow()
             session.connection().execute(_SENT, [{"message_id": r.message_id, "provider_id": r.provider_message_id,
                                                   "now": now} for r in sent])

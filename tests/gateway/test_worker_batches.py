@@ -124,9 +124,8 @@ def test_a_citizens_replies_are_claimed_one_at_a_time_in_order(app, units_db):
 
 
 def test_a_crash_mid_round_keeps_the_sends_already_made_recorded(app, units_db):
-    """A round's outcomes are recorded together, and still when the round breaks off: a sender killed on its second
-    message leaves the first marked sent (not resent when the lease runs out); what it had not finished stays
-    claimed until its lease ends."""
+    """Each outcome is recorded the moment it is known: a sender killed on its second message leaves the first
+    marked sent (not resent when the lease runs out); what it had not finished stays claimed until its lease ends."""
     sent = []
 
     def deliver(out):

@@ -53,15 +53,12 @@ def test_a_lost_listen_connection_is_opened_again(db):
         wakeups.close()
 
 
-def test_after_the_database_drops_every_connection_one_transaction_fails_and_the_next_works(db):
-    """No ping before each transaction: a restart costs one failed transaction, not one per pooled connection."""
-    if db.dialect != "postgresql":
-        pytest.skip("SQLite: no server to lose")
+def _drop_pooled_connections(db, count: int = 3) -> None:
+    """As a database restart would: the pool's connections are terminated by the server."""
     from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import DBAPIError
     from sqlalchemy.pool import NullPool
 
-    connections = [db.engine.connect() for _ in range(3)]  # three pooled connections
+    connections = [db.engine.connect() for _ in range(count)]
     for connection in connections:
         connection.execute(text("SELECT 1"))
     pids = [connection.connection.dbapi_connection.info.backend_pid for connection in connections]
@@ -72,6 +69,15 @@ def test_after_the_database_drops_every_connection_one_transaction_fails_and_the
         for pid in pids:
             admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     outside.dispose()
+
+
+def test_after_the_database_drops_every_connection_one_transaction_fails_and_the_next_works(db):
+    """No ping before each transaction: a restart costs one failed transaction, not one per pooled connection."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite: no server to lose")
+    from sqlalchemy.exc import DBAPIError
+
+    _drop_pooled_connections(db)
     failures = 0
     for number in range(4):
         try:
@@ -80,3 +86,21 @@ def test_after_the_database_drops_every_connection_one_transaction_fails_and_the
             assert error.connection_invalidated
             failures += 1
     assert failures <= 1, "the first failure let go of every dropped connection"
+
+
+def test_a_send_outcome_is_recorded_through_a_dropped_connection(db):
+    """The provider has the message: its outcome is recorded on a fresh connection, not lost (and sent again)."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite: no server to lose")
+
+    from store.models import OutboundMessage
+    from store.outbox import SendResult, claim_due_outbound, queue_outbound, record_results
+
+    with db.transaction() as session:
+        queue_outbound(session, channel="sms", recipient="+62811", body="halo", idempotency_key="dropped")
+    [claimed] = claim_due_outbound(db)
+    _drop_pooled_connections(db)
+    record_results(db, [SendResult(claimed.id, "SM-dropped")])
+    with db.transaction() as session:
+        row = session.get(OutboundMessage, claimed.id)
+        assert (row.status, row.provider_message_id) == ("sent", "SM-dropped")
