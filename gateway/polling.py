@@ -14,8 +14,7 @@ import logging
 
 from bots.base import SendError
 from store.cursors import get_cursor, set_cursor
-from store.inbox import record_inbound_in
-from store.reporters import contact_hash
+from store.inbox import record_entries_in, storable
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,12 +40,12 @@ def poll_channel(services, channel: str) -> int:
     except SendError as error:
         log.warning("%s not polled: %s", channel, error)
         return 0
+    entries = [entry for entry in polled.entries if storable(entry.payload)]  # oldest first: kept in order
+    for entry in polled.entries:
+        if entry not in entries:  # never stored, so it would block the cursor forever: passed over, said once
+            log.warning("%s entry %s passed over: it cannot be stored as it is", channel, entry.provider_message_id)
     with services.db.transaction() as session:
-        stored = sum(
-            record_inbound_in(session, channel, entry.provider_message_id, entry.payload,
-                              contact_hash(channel, entry.sender) if entry.sender else None)
-            for entry in polled.entries  # oldest first: one sender's messages are handled in order
-        )
+        stored = record_entries_in(session, channel, entries)
         moved = adapter.moved(get_cursor(session, name, lock=True), polled)
         if polled.not_before is not None:
             moved["not_before"] = polled.not_before

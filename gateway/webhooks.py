@@ -13,7 +13,7 @@ import re
 from flask import Blueprint, Response, abort, request
 
 from gateway.services import services, wake_worker
-from store.inbox import record_entries
+from store.inbox import record_entries, storable
 from store.outbox import record_delivery
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -31,11 +31,11 @@ def twilio_sms():
 @blueprint.post("/<channel>/status")  # where a provider posts its delivery reports
 def receive(channel: str):
     adapter = _adapter(channel)
-    payload = _payload(adapter)
     url = services().config.server.base_url + request.full_path.rstrip("?")  # the URL the provider called
-    form = payload if adapter.webhook.payload == "form" else {}
+    form = request.form.to_dict() if adapter.webhook.payload == "form" else {}  # Twilio signs the form's fields
     if not adapter.verify(url, dict(request.headers), form, request.get_data(cache=True)):
-        abort(403, "signature or secret missing or wrong")
+        abort(403, "signature or secret missing or wrong")  # before a forged body is parsed
+    payload = form if adapter.webhook.payload == "form" else _json_body()
     entries, deliveries = _readable_or_400(adapter, payload)
     if entries:
         record_entries(services().db, adapter.channel, entries)
@@ -43,8 +43,6 @@ def receive(channel: str):
     for delivery in deliveries:
         record_delivery(services().db, adapter.channel, delivery.provider_message_id, delivery.delivered,
                         delivery.error)
-    if not entries:
-        return Response(status=204)  # delivery reports only: nothing to answer
     body, content_type = adapter.webhook.answer
     return Response(body, content_type=content_type, status=200)
 
@@ -65,10 +63,8 @@ def _adapter(channel: str):
     return adapter
 
 
-def _payload(adapter):
-    """The posted form, or the JSON body (None when it is not JSON); nesting too deep to parse is refused, not a 500."""
-    if adapter.webhook.payload == "form":
-        return request.form.to_dict()
+def _json_body():
+    """The JSON body (None when it is not JSON); nesting too deep to parse is refused, not a 500."""
     try:
         return request.get_json(silent=True)
     except RecursionError:
@@ -78,8 +74,8 @@ def _payload(adapter):
 def _readable_or_400(adapter, payload):
     """Only what the worker will be able to read is accepted: a malformed payload is refused now, and nothing
     is stored (PostgreSQL cannot store a NUL character, and a worker cannot parse a broken shape)."""
-    if _has_nul(payload):
-        abort(400, "a webhook may not contain NUL characters or nest deeper than 50 levels")
+    if not storable(payload):
+        abort(400, "a webhook may not contain NUL characters or unpaired surrogates, nor nest deeper than 50 levels")
     try:
         entries, deliveries = adapter.entries(payload), adapter.deliveries(payload)
         for entry in entries:
@@ -90,15 +86,3 @@ def _readable_or_400(adapter, payload):
         if not PROVIDER_ID.fullmatch(provider_id):
             abort(400, "not a provider message id")
     return entries, deliveries
-
-
-def _has_nul(value, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 50:
-        return True  # deeper than any provider nests: refused with the rest
-    if isinstance(value, dict):
-        return any(_has_nul(k, depth + 1) or _has_nul(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item, depth + 1) for item in value)
-    return False

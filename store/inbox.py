@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
@@ -31,12 +31,39 @@ def record_inbound(db: Database, channel: str, provider_message_id: str, payload
         return record_inbound_in(session, channel, provider_message_id, payload, sender_hash)
 
 
+def storable(value: Any, depth: int = 0) -> bool:
+    """Whether a payload can be stored as it is: no NUL character (PostgreSQL refuses it), no unpaired surrogate
+    (not UTF-8), no nesting deeper than any provider's (50 levels)."""
+    if isinstance(value, str):
+        return "\x00" not in value and (value.isascii() or _utf8(value))
+    if depth > 50:
+        return False
+    if isinstance(value, dict):
+        return all(storable(k, depth + 1) and storable(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable(item, depth + 1) for item in value)
+    return True
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def record_entries(db: Database, channel: str, entries) -> int:
     """The messages of one webhook (`bots.base.InboxEntry`), stored together; how many were new."""
     with db.transaction() as session:
-        return sum(record_inbound_in(session, channel, entry.provider_message_id, entry.payload,
-                                     contact_hash(channel, entry.sender) if entry.sender else None)
-                   for entry in entries)
+        return record_entries_in(session, channel, entries)
+
+
+def record_entries_in(session: Session, channel: str, entries) -> int:
+    """`record_entries` inside the caller's transaction (a poller moves its cursor in the same one)."""
+    return sum(record_inbound_in(session, channel, entry.provider_message_id, entry.payload,
+                                 contact_hash(channel, entry.sender) if entry.sender else None)
+               for entry in entries)
 
 
 def record_inbound_in(session: Session, channel: str, provider_message_id: str, payload: Any,
@@ -102,14 +129,6 @@ def messages_from_sender(db: Database, channel: str, sender_hash: str, limit: in
             .limit(limit)
         ))
         return newest[::-1]
-
-
-def newest_provider_number(db: Database, channel: str) -> int | None:
-    """The highest numeric provider id stored for a channel (Telegram update_id: the polling offset)."""
-    with db.transaction() as session:
-        return session.scalar(
-            select(func.max(func.cast(InboundMessage.provider_message_id, Integer))).where(InboundMessage.channel == channel)
-        )
 
 
 _SENT_SINCE = select(func.count()).select_from(InboundMessage).where(

@@ -186,8 +186,8 @@ def test_delivery_reports_are_recorded(provider, row, units_db):
     say(provider, row, "halo lagi")
     with units_db.transaction() as session:
         first, second = session.scalars(select(OutboundMessage.provider_message_id).order_by(OutboundMessage.id))
-    assert row.report_delivery(provider, first, True).status_code == 204
-    assert row.report_delivery(provider, second, False).status_code == 204
+    assert row.report_delivery(provider, first, True).status_code == 200
+    assert row.report_delivery(provider, second, False).status_code == 200
     with units_db.transaction() as session:
         statuses = list(session.execute(select(OutboundMessage.status, OutboundMessage.last_error)
                                         .order_by(OutboundMessage.id)))
@@ -239,3 +239,18 @@ def test_a_whatsapp_reply_outside_the_window_fails_for_good(provider, units_db):
     with units_db.transaction() as session:
         status, error = session.execute(select(OutboundMessage.status, OutboundMessage.last_error)).one()
     assert status == "failed" and "131047" in error, "never retried: only a template could go"
+
+
+@pytest.mark.parametrize("row", [row for row in ROWS if row.channel in ("telegram", "whatsapp")], ids=lambda r: r.channel)
+def test_text_that_cannot_be_stored_is_refused_with_a_400_not_a_500(provider, row, units_db):
+    """A lone surrogate (valid JSON, not UTF-8) or a NUL is refused before anything is stored."""
+    for text in ("\ud800 lampu mati", "lampu\x00mati"):
+        assert row.post(provider, text, str(next(NUMBERS))).status_code == 400
+    assert count(units_db, InboundMessage) == 0
+
+
+def test_a_forged_post_is_refused_before_its_body_is_read(provider):
+    deep = b'{"object": "whatsapp_business_account", "entry": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    forged = provider.client.post("/webhooks/whatsapp", data=deep, content_type="application/json",
+                                  headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    assert forged.status_code == 403

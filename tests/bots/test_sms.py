@@ -85,7 +85,7 @@ def test_delivery_receipts_and_stop(sms, twilio, units_db):
         provider_id = session.scalar(select(OutboundMessage.provider_message_id))
     status = {"MessageSid": provider_id, "MessageStatus": "delivered", "AccountSid": SID}
     signed = twilio_signature(TOKEN, config.server.base_url + "/webhooks/twilio/status", status)
-    assert client.post("/webhooks/twilio/status", data=status, headers={"X-Twilio-Signature": signed}).status_code == 204
+    assert client.post("/webhooks/twilio/status", data=status, headers={"X-Twilio-Signature": signed}).status_code == 200
     assert client.post("/webhooks/twilio/status", data=status, headers={"X-Twilio-Signature": "x"}).status_code == 403
     with units_db.transaction() as session:
         assert session.scalar(select(OutboundMessage.status)) == "delivered"
