@@ -197,6 +197,9 @@ class CasesConfig(Strict):
     officers: list[OfficerConfig] = []
 
 
+POLLING = {"x": 60, "telegram": 1}  # seconds between two polls of a channel, unless config.yaml says otherwise
+
+
 class ScheduleConfig(Strict):
     """Seconds between runs of each scheduled job (`run.py serve`); every job is safe to run in several processes."""
 
@@ -204,10 +207,22 @@ class ScheduleConfig(Strict):
     reminders: float = Field(default=60, gt=0)  # abandoned drafts: one reminder, then expiry
     notifications: float = Field(default=5, gt=0)  # status changes told to the reports' followers
     mailbox: float = Field(default=30, gt=0)  # IMAP poll (when the email channel is configured)
-    polling: dict[str, PositiveFloat] = {"x": 60, "telegram": 1}  # each polled channel: seconds between two polls
-    polling_default: float = Field(default=30, gt=0)  # a polled channel not named above
+    polling: dict[str, PositiveFloat] = POLLING  # each polled channel: seconds between two polls
+    polling_default: float = Field(default=30, gt=0)  # a polled channel not named here or in POLLING
     cases: float = Field(default=10, gt=0)  # cases forwarded to units, deadline reminders, escalations
     give_up_sending_after_hours: float = Field(default=24, gt=0)  # a provider down or rate-limiting is waited out
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_names(cls, values):
+        """`mentions` (before the one polling job) still sets X's interval; channels not named keep their default."""
+        if isinstance(values, dict):
+            values = dict(values)
+            polling = dict(values.get("polling") or {})
+            if "mentions" in values:
+                polling.setdefault("x", values.pop("mentions"))
+            values["polling"] = POLLING | polling
+        return values
 
 
 class SendLimit(Strict):

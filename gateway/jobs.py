@@ -130,10 +130,12 @@ def remind_and_expire(services, now=None) -> tuple[int, int]:
                 reminded += 1
             else:
                 continue
+            template = config.template(conversation.channel, key, state.language)  # an expiry comes 24 h on
             queue_outbound(
                 session, channel=conversation.channel, recipient=contact.address, contact_id=contact.id,
                 body=config.message(key, state.language),
                 idempotency_key=f"{key}:{conversation.id}:{conversation.updated_at.isoformat()}",
+                extras={"template": template} if template else None,
             )
             # a reminder does not restart the clock; an expiry does
             save_conversation(session, conversation, state.to_dict(), turn=key != "reminder")

@@ -152,4 +152,4 @@ def _ask_for_rating(session: Session, contact: ContactIdentity, ticket: str) -> 
     conversation = load_conversation(session, contact.channel, contact.address_hash, contact.id)
     state = State.from_dict(conversation.state)
     state.rating_ticket = ticket
-    save_conversation(session, conversation, state.to_dict())
+    save_conversation(session, conversation, state.to_dict(), turn=False)  # no turn of the citizen's

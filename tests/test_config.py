@@ -104,3 +104,13 @@ def test_a_bad_data_key_stops_the_process(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "configuration error: the data key must be a Fernet key: 32 url-safe base64-encoded bytes"
+
+
+def test_an_older_config_still_loads_and_polling_keeps_the_defaults_it_does_not_name(write_config):
+    def older(document):
+        schedule = document["schedule"]
+        schedule.pop("polling")
+        schedule["mentions"] = 45  # the key before the one polling job
+    assert load_config(write_config(older), environ={}).schedule.polling == {"x": 45, "telegram": 1}
+    partial = load_config(write_config(lambda d: d["schedule"].update(polling={"x": 30})), environ={})
+    assert partial.schedule.polling == {"x": 30, "telegram": 1}, "Telegram keeps its one second"

@@ -254,3 +254,19 @@ def test_a_forged_post_is_refused_before_its_body_is_read(provider):
     forged = provider.client.post("/webhooks/whatsapp", data=deep, content_type="application/json",
                                   headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
     assert forged.status_code == 403
+
+
+def test_an_abandoned_whatsapp_draft_expires_with_its_template(provider):
+    """The expiry comes a day after the citizen last wrote, outside WhatsApp's window: only a template goes."""
+    from datetime import timedelta
+
+    from gateway.jobs import remind_and_expire
+    from store.types import utcnow
+
+    whatsapp = next(row for row in ROWS if row.channel == "whatsapp")
+    say(provider, whatsapp, "Lampu jalan mati udah seminggu")  # a draft, waiting for its place
+    provider.meta.last_inbound[CITIZEN_NUMBER] = 0
+    assert remind_and_expire(provider.worker.services, now=utcnow() + timedelta(days=2)) == (0, 1)
+    drain(provider.worker)
+    assert provider.meta.sent[-1]["type"] == "template"
+    assert provider.meta.sent[-1]["template"]["name"] == "lapor_draft_expired"
