@@ -30,6 +30,7 @@ import hmac
 import logging
 import os
 import threading
+import time
 import warnings
 from typing import Any
 
@@ -61,6 +62,7 @@ from bots.base import (  # noqa: E402
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+OFFSET_DAYS = 6  # Telegram numbers updates anew after a week without any: an older offset is not sent
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]  # for setWebhook and getUpdates alike
 log = logging.getLogger(__name__)
 
@@ -94,8 +96,6 @@ class TelegramAdapter:
         """Close the Bot API connections on this adapter's loop, then stop the loop and its thread. `Bot.shutdown`
         skips request objects it never `initialize`d (this adapter calls the API without), so both of the bot's
         (getUpdates' and the others') are shut down here. Safe to call twice; nothing is sent afterwards."""
-        import time
-
         loop = self._loop.loop
         if loop.is_closed():
             return
@@ -228,22 +228,29 @@ class TelegramAdapter:
 
     def poll(self, cursor: dict[str, Any]) -> Polled:
         """Updates from the stored offset on, as raw JSON objects, exactly what a webhook would have posted; the next
-        offset is past the newest (getUpdates with it confirms these to Telegram)."""
+        offset is past the newest (getUpdates with it confirms these to Telegram). After a week without updates
+        Telegram numbers them anew, perhaps lower: an offset that old is not sent (what Telegram holds unconfirmed
+        comes, and the inbox ignores what it has)."""
+        offset = cursor.get("offset") if not _stale(cursor) else None
         try:
             updates = self._loop.run(self.bot.get_updates(
-                offset=cursor.get("offset"), timeout=0, allowed_updates=ALLOWED_UPDATES), timeout=30)
+                offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES), timeout=30)
         except (TimedOut, NetworkError) as error:
             raise RetryableError(f"telegram unreachable: {error}") from None
         except TelegramError as error:  # 409: a webhook is set, or another poller runs
             raise RetryableError(f"telegram refused getUpdates: {error}") from None
         entries = [self.entries(update.to_dict())[0] for update in updates]
         newest = max((update.update_id for update in updates), default=None)
-        return Polled(entries, {"offset": newest + 1} if newest is not None else {})
+        return Polled(entries, {"offset": newest + 1, "at": time.time()} if newest is not None else {})
 
     @staticmethod
     def moved(stored: dict[str, Any], polled: Polled) -> dict[str, Any]:
-        offset = max(stored.get("offset") or 0, polled.cursor.get("offset") or 0)
-        return {"offset": offset} if offset else {}
+        """The newer offset; the polled one whenever the stored one is a week old (Telegram may have numbered anew)."""
+        if not polled.cursor:
+            return dict(stored)
+        if _stale(stored) or polled.cursor["offset"] > (stored.get("offset") or 0):
+            return dict(polled.cursor)
+        return dict(stored)
 
     # -- outbound ---------------------------------------------------------------------------------
 
@@ -274,6 +281,11 @@ class TelegramAdapter:
             self._loop.run(self.bot.answer_callback_query(query_id))
         except TelegramError as error:
             log.info("callback query not answered: %s", error)
+
+
+def _stale(cursor: dict[str, Any]) -> bool:
+    """An offset stored more than OFFSET_DAYS ago (or before its time was kept)."""
+    return time.time() - cursor.get("at", 0) > OFFSET_DAYS * 86400
 
 
 def _keyboard(message: Outgoing):

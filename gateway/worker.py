@@ -148,7 +148,10 @@ class Worker:
         adapter = self.adapters.get(message.channel)
         if adapter is None:
             raise LookupError(f"no adapter for channel {message.channel}")
-        turns = [(incoming, self._download(adapter, incoming)) for incoming in adapter.parse(message.payload)]
+        incomings = adapter.parse(message.payload)
+        flooding = any(incoming.media for incoming in incomings) and self._over_rate_limit(
+            self.services.db, message.channel, message.sender_hash)  # its photos would be dropped: not fetched
+        turns = [(incoming, Downloads() if flooding else self._download(adapter, incoming)) for incoming in incomings]
         return Ready(message.id, adapter, turns, self._geocoder_for(message, adapter, turns))
 
     def _geocoder_for(self, message, adapter: Adapter, turns) -> Geocoder:
@@ -251,17 +254,23 @@ class Worker:
 
     def _flooding(self, session: Session, channel: str, inbound_id: int, sender: Sender, state: State) -> bool:
         """Over the limit: one polite 'slow down' per window, and the message is not answered."""
-        settings = self.services.config.conversation
-        window = timedelta(seconds=settings.rate_limit_seconds)
-        now = utcnow()
-        if recent_from_sender(session, channel, sender.address_hash, now - window) <= settings.rate_limit_messages:
+        if not self._over_rate_limit(session, channel, sender.address_hash):
             return False
+        settings, now = self.services.config.conversation, utcnow()
         bucket = int(now.timestamp() // settings.rate_limit_seconds)
         queue_outbound(
             session, channel=channel, recipient=sender.address, contact_id=sender.id,
             body=self.services.config.message("slow_down", state.language), idempotency_key=f"slow:{sender.id}:{bucket}",
         )
         return True
+
+    def _over_rate_limit(self, target, channel: str, sender_hash: str | None) -> bool:
+        """More messages from this sender in the window than the conversation answers (`target`: db or session)."""
+        if sender_hash is None:
+            return False
+        settings = self.services.config.conversation
+        since = utcnow() - timedelta(seconds=settings.rate_limit_seconds)
+        return recent_from_sender(target, channel, sender_hash, since) > settings.rate_limit_messages
 
     def _store_photos(self, session: Session, downloads: Downloads) -> tuple[tuple[int, ...], list[str]]:
         """Store a message's downloaded photos; a refused one is explained, not fatal."""

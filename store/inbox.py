@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
-from store.db import Claimed, Database, claim_rows, claim_statements, insert_ignoring_repeats
+from store.db import Claimed, Database, claim_rows, claim_statements, insert_ignoring_repeats, unit_of_work
 from store.models import InboundMessage
 from store.reporters import contact_hash
 from store.types import utcnow
@@ -140,9 +140,10 @@ _FINISH = update(InboundMessage).where(InboundMessage.id == bindparam("message_i
 )
 
 
-def recent_from_sender(session: Session, channel: str, sender_hash: str, since) -> int:
+def recent_from_sender(target: Database | Session, channel: str, sender_hash: str, since) -> int:
     """How many messages this sender sent since `since` (for rate limiting)."""
-    return session.scalar(_SENT_SINCE, {"channel": channel, "digest": sender_hash, "since": since}) or 0
+    with unit_of_work(target) as session:
+        return session.scalar(_SENT_SINCE, {"channel": channel, "digest": sender_hash, "since": since}) or 0
 
 
 def finish_inbound(session: Session, message_id: int) -> None:

@@ -361,3 +361,19 @@ def test_an_emergency_then_its_location_and_a_photo_all_go_to_one_report(tg, tel
         assert report.assigned_unit.code == "DINAS-GULKARMAT" and report.kelurahan_code == "31.71.01.1001"
         [attachment] = session.scalars(select(Attachment)).all()
         assert attachment.report_id == report.id
+
+
+def test_an_offset_a_week_old_is_not_sent_telegram_may_have_numbered_anew(tg, telegram_api, units_db):
+    """After a week without updates Telegram picks the next update_id at random, perhaps below the stored offset."""
+    from bots.telegram import TelegramAdapter
+    from gateway.polling import poll_channel
+    from store.cursors import get_cursor, set_cursor
+
+    _client, worker = tg
+    worker.services.adapters["telegram"].start_polling()
+    set_cursor(units_db, TelegramAdapter.poll_cursor, {"offset": 90_000, "at": time.time() - 8 * 86400})
+    telegram_api.updates = [update(text="halo", update_id=1234)]  # numbered anew, far below
+    assert poll_channel(worker.services, "telegram") == 1
+    [asked] = [params for name, params in telegram_api.calls if name == "getUpdates"]
+    assert "offset" not in asked
+    assert get_cursor(units_db, TelegramAdapter.poll_cursor)["offset"] == 1235, "the new numbering is followed"

@@ -245,3 +245,20 @@ def test_the_online_geocoder_is_asked_before_the_transaction_never_inside(units_
     assert "depan warung bu tini gang kelinci" in [query for query, _during in asked]
     assert not any(during for _query, during in asked), asked
     assert len(phone.said) == 2, "the messages were handled"
+
+
+def test_a_flooding_senders_photos_are_not_fetched(units_db, worker, phone, config, monkeypatch):
+    """Over the rate limit a message is not answered, so its photos are not downloaded first either."""
+    from tests.helpers import png_bytes
+
+    fetched = []
+    adapter = worker.adapters[CHANNEL]
+    fetch = adapter.fetch_media
+    monkeypatch.setattr(adapter, "fetch_media", lambda media: fetched.append(1) or fetch(media))
+    photo = (png_bytes(), "image/png")
+    for n in range(config.conversation.rate_limit_messages):
+        say(units_db, worker, f"halo {n}", session="flooder")
+    say(units_db, worker, "foto", session="flooder", photo=photo)
+    assert fetched == [], "the flooding message's photo was never downloaded"
+    say(units_db, worker, "foto", session="warga-2", photo=photo)
+    assert fetched == [1], "anyone else's is"
