@@ -150,6 +150,7 @@ class PollingAdapter(Adapter, Protocol):
     """A channel the gateway asks for new messages (the one polling job, every `schedule.polling` seconds)."""
 
     poll_cursor: str  # the name its cursor is stored under
+    polling: bool  # whether the polling job asks it (Telegram: only without a webhook)
 
     def poll(self, cursor: dict[str, Any]) -> Polled:
         """What is new after `cursor` (the stored one, {} at first; another poll may have moved it meanwhile, so

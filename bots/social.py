@@ -2,7 +2,7 @@
 
 Nothing is pushed to us: `fetch_mentions` polls GET /2/users/:id/mentions (bearer token) after the
 newest mention already stored (`since_id`), page by page (`meta.next_token`), and hands back plain
-dicts holding only what the gateway needs; `gateway.mentions.poll_mentions` records them in the
+dicts holding only what the gateway needs; the polling job (`gateway/polling.py`) records them in the
 inbox. Retweets and the account's own posts are skipped. Replies are public tweets in reply to the
 mention, posted with the account's OAuth 1.0a user-context keys: `send` refuses a message without
 the tweet it answers, so nothing is ever posted to the timeline on its own.

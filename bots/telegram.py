@@ -101,8 +101,8 @@ class TelegramAdapter:
             return
         if loop.is_running():
             async def shutdown() -> None:
-                requests = getattr(self.bot, "_request", (self.bot.request,))
-                await asyncio.gather(*(request.shutdown() for request in requests))
+                clients = getattr(self.bot, "_request", (self.bot.request,))  # getUpdates' and the others'
+                await asyncio.gather(*(client.shutdown() for client in clients))
                 await loop.shutdown_asyncgens()
 
             try:

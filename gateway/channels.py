@@ -49,8 +49,8 @@ def build_adapters(environ: dict[str, str] | None = None, public_base_url: str =
         from bots.whatsapp import WhatsAppAdapter
 
         adapters[WHATSAPP] = WhatsAppAdapter(
-            whatsapp_token, phone_id, app_secret=environ.get("WHATSAPP_APP_SECRET", ""),
-            verify_token=environ.get("WHATSAPP_VERIFY_TOKEN", ""), api_base=environ.get("WHATSAPP_API_BASE") or API_BASE,
+            whatsapp_token, phone_id, app_secret=environ.get("WHATSAPP_APP_SECRET", "").strip(),
+            verify_token=environ.get("WHATSAPP_VERIFY_TOKEN", "").strip(), api_base=environ.get("WHATSAPP_API_BASE") or API_BASE,
         )
     if environ.get("IMAP_HOST", "").strip() and environ.get("EMAIL_FROM", "").strip():
         from bots.email import CHANNEL as EMAIL

@@ -238,6 +238,10 @@ class TemplateConfig(Strict):
 
     name: str = Field(min_length=1)  # as the provider knows it: Meta's template name, Twilio's Content SID (HX…)
     parameters: list[str] = []  # the message's {placeholders}, in the order of the template's {{1}}, {{2}}…
+    # Per citizen language: the provider's own language code (Meta matches it exactly: "en_US" is not "en"), and
+    # another name where each language is a template of its own (Twilio: one Content SID per language).
+    codes: dict[Language, str] = {}
+    names: dict[Language, str] = {}
 
 
 class ChannelConfig(Strict):
@@ -334,7 +338,8 @@ class Config(Strict):
         found = self.channels.get(channel, ChannelConfig()).templates.get(key)
         if found is None:
             return None
-        return {"name": found.name, "language": language, "parameters": [str(values[name]) for name in found.parameters]}
+        return {"name": found.names.get(language, found.name), "language": found.codes.get(language, language),
+                "parameters": [str(values[name]) for name in found.parameters]}
 
     def unit_name(self, unit, language: str) -> str:
         """Who handles it, as citizens and officers read it: the unit, or triage when there is none yet."""

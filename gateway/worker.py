@@ -445,7 +445,7 @@ class Worker:
             return SendResult(message.id, error=f"no adapter for channel {message.channel}")
         try:
             outgoing = outgoing_from(message)
-            if getattr(message, "maybe_sent", False) and hasattr(adapter, "find_sent"):
+            if message.reclaimed and hasattr(adapter, "find_sent"):  # maybe sent by a sender that died
                 found = self._already_sent(adapter, message, outgoing)
                 if found:
                     return SendResult(message.id, found)

@@ -1,4 +1,4 @@
-"""Pollers' cursors: where the IMAP poller or the X mentions poller stopped last time."""
+"""Pollers' cursors: where the IMAP poller, a polled channel (gateway/polling.py) or a job stopped last time."""
 
 from __future__ import annotations
 

@@ -97,13 +97,14 @@ def claim_statements(build) -> dict[bool, Any]:
     return {some: build(some) for some in (False, True)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claimed:
     """A claimed inbox or outbox row, as read (Core, no ORM object), after its lease was taken: every column as an
-    attribute, `status`, `claimed_until` and `attempts` as the claim set them; `was` the status it had before."""
+    attribute (`status`, `claimed_until` and `attempts` as the claim set them). `reclaimed`: it was already in the
+    claimed status, its lease run out (the worker holding it died)."""
 
     values: dict[str, Any]
-    was: str
+    reclaimed: bool
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -112,23 +113,21 @@ class Claimed:
             raise AttributeError(name) from None
 
 
-def claim_rows(db: Database, statements: dict[bool, Any], status: str, lease: timedelta, limit: int,
+def claim_rows(db: Database, statements: dict[bool, Any], table, status: str, lease: timedelta, limit: int,
                channels: tuple[str, ...] | None = None) -> list[Claimed]:
-    """Run a `FOR UPDATE SKIP LOCKED` claim (of `claim_statements`) and lease what it found, in two statements:
-    status, lease end, one more attempt."""
+    """Run a `FOR UPDATE SKIP LOCKED` claim of `table`'s rows (of `claim_statements`) and lease what it found, in two
+    statements: status, lease end, one more attempt."""
     now = utcnow()
     params = {"now": now, "limit": limit} | ({"channels": list(channels)} if channels is not None else {})
-    statement = statements[channels is not None]
     with db.transaction() as session:
-        rows = session.execute(statement, params).mappings().all()
+        rows = session.execute(statements[channels is not None], params).mappings().all()
         if not rows:
             return []
-        table = statement.get_final_froms()[0]
         until = now + lease
         session.execute(update(table).where(table.c.id.in_([row["id"] for row in rows]))
                         .values(status=status, claimed_until=until, attempts=table.c.attempts + 1))
     return [Claimed(dict(row) | {"status": status, "claimed_until": until, "attempts": row["attempts"] + 1},
-                    was=row["status"]) for row in rows]
+                    reclaimed=row["status"] == status) for row in rows]
 
 
 def insert_ignoring_repeats(model, unique_columns: list[str], returning) -> dict[str, Insert]:

@@ -83,12 +83,9 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
                        channels: tuple[str, ...] | None = None) -> list[Claimed]:
     """Claim due messages (only those of `channels` when given); rows another worker holds are skipped, not
     waited for. A citizen's messages go one at a time, in order: none is claimed while an earlier one to the
-    same contact is unsent. A row reclaimed from a dead sender (its lease ran out while 'sending') `maybe_sent`:
-    the provider may have taken it already."""
-    claimed = claim_rows(db, _CLAIMS, "sending", lease, limit, channels)
-    for row in claimed:
-        row.values["maybe_sent"] = row.was == "sending"
-    return claimed
+    same contact is unsent. A row `reclaimed` from a dead sender (its lease ran out while 'sending') may have been
+    taken by the provider already."""
+    return claim_rows(db, _CLAIMS, OutboundMessage.__table__, "sending", lease, limit, channels)
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,15 @@ def test_an_older_config_still_loads_and_polling_keeps_the_defaults_it_does_not_
     assert load_config(write_config(older), environ={}).schedule.polling == {"x": 45, "telegram": 1}
     partial = load_config(write_config(lambda d: d["schedule"].update(polling={"x": 30})), environ={})
     assert partial.schedule.polling == {"x": 30, "telegram": 1}, "Telegram keeps its one second"
+
+
+def test_a_template_takes_the_providers_code_and_name_for_the_citizens_language(write_config):
+    def per_language(document):
+        document["channels"]["twilio_whatsapp"]["templates"] = {"rating_reminder": {
+            "name": "HX-id", "parameters": ["ticket"], "names": {"en": "HX-en"}, "codes": {"en": "en_US"}}}
+    config = load_config(write_config(per_language), environ={})
+    assert config.template("twilio_whatsapp", "rating_reminder", "en", ticket="JKT-1") == {
+        "name": "HX-en", "language": "en_US", "parameters": ["JKT-1"]}
+    assert config.template("twilio_whatsapp", "rating_reminder", "id", ticket="JKT-1") == {
+        "name": "HX-id", "language": "id", "parameters": ["JKT-1"]}
+    assert config.template("sms", "rating_reminder", "id", ticket="JKT-1") is None, "SMS sends the text"
