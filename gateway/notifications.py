@@ -84,7 +84,7 @@ def _tell(session: Session, services: Services, event: StatusEvent, contact: Con
         text = config.message(key, language, **values)
     else:
         key, values = _status_values(services, event, language)
-        text = status_message(services, event, language, sms=contact.channel == "sms")
+        text = _status_text(services, event, language, contact.channel == "sms", key, values)
     queued = queue_outbound(
         session, channel=contact.channel, recipient=contact.address, body=text, contact_id=contact.id,
         report_id=report.id, idempotency_key=f"status:{report.id}:{event.id}:{contact.id}",
@@ -124,8 +124,11 @@ def _status_values(services: Services, event: StatusEvent, language: str) -> tup
 
 def status_message(services: Services, event: StatusEvent, language: str, sms: bool = False) -> str:
     """The update in the citizen's language; an officer's public note is shortened to fit two SMS."""
+    return _status_text(services, event, language, sms, *_status_values(services, event, language))
+
+
+def _status_text(services: Services, event: StatusEvent, language: str, sms: bool, key: str, values: dict) -> str:
     config = services.config
-    key, values = _status_values(services, event, language)
     note = (event.note or "").strip() if event.note_public else ""
     while True:
         told = config.message("status_note", language, note=note) if note else ""
