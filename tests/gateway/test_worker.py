@@ -75,7 +75,7 @@ def test_a_failure_mid_message_leaves_nothing_half_written(units_db, worker, pho
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("gateway.worker.submit_report", explode)
+    monkeypatch.setattr("gateway.reporting.submit_report", explode)
     say(units_db, worker, "ya")
     assert count(units_db, Report) == 0 and count(units_db, OutboundMessage) == outbox_before
     assert len(phone.said) == said_before
