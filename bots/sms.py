@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bots.base import Capabilities, Delivery, InboxEntry, Incoming, Media, Outgoing, PermanentError, RetryableError, Webhook
+from bots.downloads import capped_download
 
 CHANNEL = "sms"
 MEDIA_HOSTS = {"api.twilio.com": "https"}  # where MMS media are fetched from with the account's credentials
@@ -116,23 +116,10 @@ class SmsAdapter:
         url = urlsplit(media.provider_id)
         if url.hostname not in self._media_hosts or url.scheme != self._media_hosts[url.hostname]:
             raise PermanentError("twilio media: not a Twilio media URL; not fetched")
-        deadline = time.monotonic() + MEDIA_SECONDS
-        try:
-            with requests.get(media.provider_id, auth=(self.client.username, self.client.password), timeout=(5, 20),
-                              stream=True) as response:
-                if response.status_code != 200:
-                    raise PermanentError(f"twilio media: HTTP {response.status_code}")
-                data = bytearray()
-                for chunk in response.iter_content(64 * 1024):
-                    data += chunk
-                    if len(data) > MAX_MEDIA_BYTES:
-                        raise PermanentError(f"twilio media: larger than {MAX_MEDIA_BYTES} bytes")
-                    if time.monotonic() > deadline:
-                        raise RetryableError(f"twilio media: slower than {MEDIA_SECONDS} s")
-                content_type = response.headers.get("Content-Type", "")
-        except requests.RequestException as error:
-            raise RetryableError(f"twilio media unreachable: {type(error).__name__}") from None
-        return bytes(data), (media.content_type or content_type).split(";")[0]
+        data, content_type = capped_download(lambda: requests.get(
+            media.provider_id, auth=(self.client.username, self.client.password), timeout=(5, 20), stream=True),
+            "twilio", MAX_MEDIA_BYTES, MEDIA_SECONDS)
+        return data, (media.content_type or content_type).split(";")[0]
 
     def find_sent(self, message: Outgoing, since: datetime) -> list[str]:
         """The sids of messages Twilio already took that could be this one (asked before resending one whose sender

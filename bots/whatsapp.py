@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +48,7 @@ from bots.base import (
     SendError,
     Webhook,
 )
+from bots.downloads import capped_download
 
 CHANNEL = "whatsapp"
 API_BASE = "https://graph.facebook.com/v26.0"  # v26.0: the newest Graph API version (29 July 2026)
@@ -158,24 +158,11 @@ class WhatsAppAdapter:
         parts = urlsplit(url)
         if parts.hostname not in self._media_hosts or parts.scheme != self._media_hosts[parts.hostname]:
             raise PermanentError("whatsapp media: not a WhatsApp media URL; not fetched")
-        deadline = time.monotonic() + MEDIA_SECONDS
-        try:
-            with self.session.get(url, headers=self._auth(), timeout=TIMEOUT, stream=True) as response:
-                if response.status_code != 200:
-                    raise (RetryableError if response.status_code >= 500 else PermanentError)(
-                        f"whatsapp media: HTTP {response.status_code}")
-                data = bytearray()
-                for chunk in response.iter_content(64 * 1024):
-                    data += chunk
-                    if len(data) > MAX_MEDIA_BYTES:
-                        raise PermanentError(f"whatsapp media: larger than {MAX_MEDIA_BYTES} bytes")
-                    if time.monotonic() > deadline:
-                        raise RetryableError(f"whatsapp media: slower than {MEDIA_SECONDS} s")
-                header_type = response.headers.get("Content-Type", "")
-        except requests.RequestException as error:
-            raise RetryableError(f"whatsapp media unreachable: {type(error).__name__}") from None
+        data, header_type = capped_download(
+            lambda: self.session.get(url, headers=self._auth(), timeout=TIMEOUT, stream=True), "whatsapp",
+            MAX_MEDIA_BYTES, MEDIA_SECONDS)
         content_type = info.get("mime_type") if isinstance(info.get("mime_type"), str) else None
-        return bytes(data), (content_type or media.content_type or header_type).split(";")[0].strip()
+        return data, (content_type or media.content_type or header_type).split(";")[0].strip()
 
     # -- outbound ---------------------------------------------------------------------------------
 

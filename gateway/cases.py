@@ -11,6 +11,7 @@ message is keyed (event or due time + address), so several workers or a rerun se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -46,12 +47,13 @@ def watch_deadlines(services: Services, now: datetime | None = None) -> tuple[in
         for report in open_reports_due_by(session, now + timedelta(minutes=config.cases.sla_reminder_minutes)):
             due = report.sla_due_at.isoformat()
             if report.sla_due_at > now:
-                text = config.message("case_reminder", LANGUAGE, **_values(services, report))
-                reminded += bool(_send_to_unit(session, services, report.assigned_unit.code, text, f"due:{report.id}:{due}", report))
+                reminded += bool(_send_to_unit(
+                    session, services, report.assigned_unit.code, _message(services, "case_reminder", report),
+                    f"due:{report.id}:{due}", report))
             elif note_once(session, report.ticket, f"sla:{due}", _overdue_note(services, session, report), at=now):
                 supervisor = _supervisor(services, report)
-                text = config.message("case_overdue", LANGUAGE, **_values(services, report))
-                _send_to_unit(session, services, supervisor, text, f"overdue:{report.id}:{due}", report)
+                _send_to_unit(session, services, supervisor, _message(services, "case_overdue", report),
+                              f"overdue:{report.id}:{due}", report)
                 escalated += 1
     return reminded, escalated
 
@@ -74,18 +76,19 @@ def _forward(session: Session, services: Services, event: StatusEvent) -> int:
     config, report = services.config, event.report
     choices = [[[config.message("case_accept_button", LANGUAGE), f"case:{ACCEPT}:{report.ticket}"],
                 [config.message("case_coordinate_button", LANGUAGE), f"case:{COORDINATE}:{report.ticket}"]]]
-    return _send_to_unit(session, services, event.unit.code, case_text(services, report), f"case:{event.id}", report,
-                         choices)
+    return _send_to_unit(session, services, event.unit.code, lambda: case_text(services, report), f"case:{event.id}",
+                         report, choices)
 
 
-def _send_to_unit(session: Session, services: Services, unit_code: str | None, text: str, key: str, report: Report,
-                  choices: list | None = None) -> int:
-    """One message to each of the unit's chats and addresses whose channel runs here."""
+def _send_to_unit(session: Session, services: Services, unit_code: str | None, text: Callable[[], str], key: str,
+                  report: Report, choices: list | None = None) -> int:
+    """One message to each of the unit's chats and addresses whose channel runs here; `text()` is written only when
+    there is somewhere to send it (a unit without contact points costs one lookup)."""
     if unit_code is None:
         return 0
     unit = get_unit(session, unit_code)
     contacts = services.config.contacts_of(unit_code, unit.contacts if unit else None)  # the console's, then config.yaml's
-    queued = 0
+    queued, body = 0, None
     for channel, addresses, extras, context in (
         ("telegram", contacts.telegram_chats, {"choices": choices} if choices else {}, None),
         ("email", contacts.emails, {}, {"signed_reply": False}),  # officers answer in their own ways, not as reporters
@@ -93,10 +96,16 @@ def _send_to_unit(session: Session, services: Services, unit_code: str | None, t
         if channel not in services.adapters:
             continue
         for address in addresses:
-            queued += queue_outbound(session, channel=channel, recipient=address, body=text, report_id=report.id,
+            body = body if body is not None else text()
+            queued += queue_outbound(session, channel=channel, recipient=address, body=body, report_id=report.id,
                                      idempotency_key=f"{key}:{channel}:{address}"[:120], extras=extras,
                                      reply_context=context)
     return queued
+
+
+def _message(services: Services, key: str, report: Report) -> Callable[[], str]:
+    """A message about a case, written when it is sent."""
+    return lambda: services.config.message(key, LANGUAGE, **_values(services, report))
 
 
 def _values(services: Services, report: Report) -> dict[str, str]:

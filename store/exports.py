@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from store.db import Database
 from store.models import Report, Unit
-from store.search import ReportFilter, _filtered
+from store.search import ReportFilter, filtered
 
 COLUMNS = (
     "ticket", "type", "category", "status", "priority", "title", "description",
@@ -23,7 +23,7 @@ def export_rows(db: Database, where: ReportFilter, *, now: datetime, limit: int)
     """At most `limit` matching reports, newest first, as dicts with exactly COLUMNS."""
     kelurahan, kecamatan, kota, unit = (aliased(Unit) for _ in range(4))
     statement = (
-        _filtered(select(Report, kelurahan.name, kecamatan.name, kota.name, unit.code, unit.name), where, now)
+        filtered(select(Report, kelurahan.name, kecamatan.name, kota.name, unit.code, unit.name), where, now)
         .outerjoin(kelurahan, kelurahan.code == Report.kelurahan_code)
         .outerjoin(kecamatan, kecamatan.code == Report.kecamatan_code)
         .outerjoin(kota, kota.code == Report.kota_code)

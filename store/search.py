@@ -38,17 +38,18 @@ class ReportFilter:
 
 def search_reports(target, where: ReportFilter, *, now: datetime, limit: int = 200, offset: int = 0) -> list[Report]:
     """Matching reports, newest first (the assigned unit loaded)."""
-    statement = _filtered(select(Report), where, now).order_by(Report.created_at.desc(), Report.id.desc())
+    statement = filtered(select(Report), where, now).order_by(Report.created_at.desc(), Report.id.desc())
     with unit_of_work(target) as session:
         return list(session.scalars(statement.limit(limit).offset(offset)))
 
 
 def count_reports(target, where: ReportFilter, *, now: datetime) -> int:
     with unit_of_work(target) as session:
-        return session.scalar(_filtered(select(func.count(Report.id)), where, now)) or 0
+        return session.scalar(filtered(select(func.count(Report.id)), where, now)) or 0
 
 
-def _filtered(statement, where: ReportFilter, now: datetime):
+def filtered(statement, where: ReportFilter, now: datetime):
+    """`statement` narrowed to the reports `where` asks for (the console's inbox, exports and statistics share it)."""
     conditions = []
     if where.statuses:
         conditions.append(Report.status.in_(where.statuses))

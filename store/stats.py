@@ -38,7 +38,7 @@ from statistics import median  # noqa: E402
 
 from store import lifecycle  # noqa: E402
 from store.models import Rating, StatusEvent, Unit  # noqa: E402
-from store.search import ReportFilter, _filtered  # noqa: E402
+from store.search import ReportFilter, filtered  # noqa: E402
 
 NOT_A_RESPONSE = ("system", "citizen")  # moves that are not a person of the city answering
 
@@ -79,7 +79,7 @@ class ReportStatistics:
 def report_statistics(db: Database, where: ReportFilter, *, now: datetime) -> ReportStatistics:
     """All the console's statistics for the reports matching `where`, in one transaction. Medians are taken in
     Python over the list of durations, so SQLite and PostgreSQL give the same answer."""
-    ids = _filtered(select(Report.id), where, now).scalar_subquery()
+    ids = filtered(select(Report.id), where, now).scalar_subquery()
     result = ReportStatistics()
     with db.transaction() as session:
         def grouped(column) -> dict:

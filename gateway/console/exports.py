@@ -15,7 +15,7 @@ from flask_login import current_user
 from gateway.console import blueprint
 from gateway.console.access import scoped
 from gateway.console.auth import require
-from gateway.console.inbox import BadFilter, _choices, parse_query
+from gateway.console.inbox import BadFilter, filter_choices, parse_query
 from gateway.services import services
 from store.exports import COLUMNS, export_rows
 from store.types import utcnow
@@ -59,7 +59,7 @@ def safe_cell(value) -> str:
 @require()
 def exports_page():
     query, _ = filtered_where(request.args)
-    return render_template("console/exports.html", p=query.params, choices=_choices(query), limit=EXPORT_LIMIT,
+    return render_template("console/exports.html", p=query.params, choices=filter_choices(query), limit=EXPORT_LIMIT,
                            query_string=request.query_string.decode())
 
 

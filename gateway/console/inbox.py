@@ -204,7 +204,7 @@ def inbox():
     reports = search_reports(db, where, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "console/inbox.html", rows=[row_of(r, now) for r in reports], total=total, page=page, pages=pages,
-        query=query, latest_id=max((r.id for r in reports), default=0), choices=_choices(query),
+        query=query, latest_id=max((r.id for r in reports), default=0), choices=filter_choices(query),
         page_link=lambda number: url_for("console.inbox") + "?" + urlencode({**query.params, "page": [number]}, doseq=True),
         views=_views(),
     )
@@ -244,7 +244,7 @@ def _views() -> list[tuple[str, str]]:
     ]
 
 
-def _choices(query: InboxQuery) -> dict:
+def filter_choices(query: InboxQuery) -> dict:
     """Options of the filter form's selects."""
     config, wilayah, lang = services().config, services().wilayah, language()
     return {

@@ -19,7 +19,7 @@ from gateway.console import blueprint
 from gateway.console.auth import require
 from gateway.console.exports import filtered_where
 from gateway.console.i18n import language, t
-from gateway.console.inbox import _choices
+from gateway.console.inbox import filter_choices
 from gateway.services import services
 from store.search import search_reports
 from store.types import utcnow
@@ -53,7 +53,7 @@ def kelurahan_point(code: str) -> tuple[float, float] | None:
 @require()
 def map_page():
     query, _ = filtered_where(request.args)
-    return render_template("console/map.html", p=query.params, choices=_choices(query),
+    return render_template("console/map.html", p=query.params, choices=filter_choices(query),
                            query_string=request.query_string.decode())
 
 

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import bots.sms
-from bots.base import Media, PermanentError
+from bots.base import Media, PermanentError, RetryableError
 from bots.sms import SmsAdapter
 
 SID, TOKEN = "AC" + "2" * 32, "media-auth-token"
@@ -21,7 +21,8 @@ def media_host():
         def do_GET(self):  # noqa: N802
             seen.append((self.path, self.headers.get("Authorization")))
             body = b"\xff\xd8\xff" + b"x" * (5000 if "big" in self.path else 100)
-            self.send_response(200)
+            status = int(self.path.rsplit("/", 1)[-1]) if self.path.rsplit("/", 1)[-1].isdigit() else 200
+            self.send_response(status)
             self.send_header("Content-Type", "image/jpeg")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -63,3 +64,12 @@ def test_without_a_stand_in_only_twilio_over_https_is_trusted():
     adapter = SmsAdapter(SID, TOKEN, "+62811000000")
     with pytest.raises(PermanentError):
         adapter.fetch_media(Media("http://127.0.0.1:9/Media/ME1"))
+
+
+def test_a_media_host_that_is_down_is_asked_again_later_one_that_refuses_is_not(media_host):
+    port, _ = media_host
+    adapter = SmsAdapter(SID, TOKEN, "+62811000000", api_base=f"http://127.0.0.1:{port}")
+    with pytest.raises(RetryableError, match="HTTP 503"):
+        adapter.fetch_media(Media(f"http://127.0.0.1:{port}/Media/503"))
+    with pytest.raises(PermanentError, match="HTTP 404"):
+        adapter.fetch_media(Media(f"http://127.0.0.1:{port}/Media/404"))
