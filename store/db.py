@@ -133,8 +133,9 @@ def claim_rows(db: Database, statements: dict[bool, Any], table, status: str, le
 def insert_ignoring_repeats(model, unique_columns: list[str], returning) -> dict[str, Insert]:
     """`INSERT … ON CONFLICT DO NOTHING RETURNING`, built once per dialect (for hot paths): execute
     `[db.dialect]` with the row's values; no row comes back when it existed already."""
+    table = model.__table__  # the table, not the mapped class: a plain Core INSERT, not the ORM's bulk insert
     return {
-        name: dialect.insert(model).on_conflict_do_nothing(index_elements=unique_columns).returning(returning)
+        name: dialect.insert(table).on_conflict_do_nothing(index_elements=unique_columns).returning(table.c[returning.key])
         for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
     }
 
