@@ -33,11 +33,11 @@ _SAVE_STATE = update(_conversations).where(_conversations.c.id == bindparam("con
 
 def load_conversation(session: Session, channel: str, sender_hash: str, contact_id: int | None) -> ConversationState:
     """The sender's conversation, locked for this transaction (created empty on first contact)."""
-    found = session.execute(_CONVERSATION_OF_SENDER, {"channel": channel, "digest": sender_hash}).first()
+    found = session.connection().execute(_CONVERSATION_OF_SENDER, {"channel": channel, "digest": sender_hash}).first()
     if found is not None:
         return ConversationState(found.id, found.state or {})
     now = utcnow()
-    conversation_id = session.execute(_ADD_CONVERSATION, {
+    conversation_id = session.connection().execute(_ADD_CONVERSATION, {
         "channel": channel, "sender_hash": sender_hash, "contact_id": contact_id, "state": {}, "created_at": now,
         "updated_at": now}).scalar_one()
     return ConversationState(conversation_id, {})
@@ -49,7 +49,7 @@ def peek_conversation(db, channel: str, sender_hash: str) -> dict:
     from store.db import unit_of_work
 
     with unit_of_work(db) as session:
-        found = session.execute(_PEEK, {"channel": channel, "digest": sender_hash}).first()
+        found = session.connection().execute(_PEEK, {"channel": channel, "digest": sender_hash}).first()
         return (found.state or {}) if found is not None else {}
 
 
@@ -63,7 +63,7 @@ def save_conversation(session: Session, conversation: ConversationState | Conver
             conversation.updated_at = utcnow()
         return
     conversation.state = state
-    session.execute(_SAVE_STATE, {"conversation_id": conversation.id, "state": state, "now": utcnow()})
+    session.connection().execute(_SAVE_STATE, {"conversation_id": conversation.id, "state": state, "now": utcnow()})
 
 
 def stale_conversations(session: Session, idle_since, limit: int = 200) -> list[Conversation]:

@@ -1,4 +1,8 @@
-"""Engine, sessions and migrations. Every store function runs in one `transaction()`."""
+"""Engine, sessions and migrations. Every store function runs in one `transaction()`.
+
+The worker's hot statements are Core, run on the session's connection (`session.connection().execute`): no ORM
+execution step and no autoflush. They never read or refer to ORM objects of the same transaction that are not yet
+flushed (what they insert refers to rows already written), and the commit flushes the rest."""
 
 from __future__ import annotations
 

@@ -72,9 +72,9 @@ def record_inbound_in(session: Session, channel: str, provider_message_id: str, 
     values = dict(channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash, payload=payload,
                   status="pending", attempts=0, received_at=utcnow())
     dialect = session.get_bind().dialect.name
-    stored = session.execute(_RECORD[dialect], values).scalar_one_or_none() is not None
+    stored = session.connection().execute(_RECORD[dialect], values).scalar_one_or_none() is not None
     if stored and dialect == "postgresql":
-        session.execute(wakeups.NOTIFY)  # delivered on commit: idle workers start at once
+        session.connection().execute(wakeups.NOTIFY)  # delivered on commit: idle workers start at once
     return stored
 
 
@@ -143,12 +143,12 @@ _FINISH = update(InboundMessage).where(InboundMessage.id == bindparam("message_i
 def recent_from_sender(target: Database | Session, channel: str, sender_hash: str, since) -> int:
     """How many messages this sender sent since `since` (for rate limiting)."""
     with unit_of_work(target) as session:
-        return session.scalar(_SENT_SINCE, {"channel": channel, "digest": sender_hash, "since": since}) or 0
+        return session.connection().scalar(_SENT_SINCE, {"channel": channel, "digest": sender_hash, "since": since}) or 0
 
 
 def finish_inbound(session: Session, message_id: int) -> None:
     """Mark processed — inside the same transaction as the state change it caused."""
-    session.execute(_FINISH, {"message_id": message_id, "now": utcnow()})
+    session.connection().execute(_FINISH, {"message_id": message_id, "now": utcnow()})
 
 
 def fail_inbound(db: Database, message_id: int, error: str) -> None:

@@ -54,7 +54,7 @@ def queue_outbound(
         report_id=report_id, extras=extras or {}, reply_context=reply_context or None, status="pending", attempts=0,
         next_attempt_at=now, created_at=now,
     )
-    return session.execute(_QUEUE[session.get_bind().dialect.name], values).scalar_one_or_none() is not None
+    return session.connection().execute(_QUEUE[session.get_bind().dialect.name], values).scalar_one_or_none() is not None
 
 
 def _claim_statement(some_channels: bool):

@@ -95,15 +95,15 @@ _SPEAKS = update(_reporters).where(_reporters.c.id == bindparam("reporter_id")).
 def find_or_add_sender(session: Session, contact: Contact) -> Sender:
     """`find_or_add_contact` for the worker's hot path: the sender on this channel, added on first contact."""
     digest = contact_hash(contact.channel, contact.address)
-    found = session.execute(_SENDER, {"channel": contact.channel, "digest": digest}).first()
+    found = session.connection().execute(_SENDER, {"channel": contact.channel, "digest": digest}).first()
     if found is not None:
         if found.nameless and contact.name:
-            session.execute(_NAME_REPORTER, {"reporter_id": found.reporter_id, "name": contact.name})
+            session.connection().execute(_NAME_REPORTER, {"reporter_id": found.reporter_id, "name": contact.name})
         return Sender(found.id, found.reporter_id, contact.address.strip(), digest, found.stopped_at, found.language)
     now = utcnow()
-    reporter_id = session.execute(_ADD_REPORTER, {"name": contact.name, "language": contact.language,
+    reporter_id = session.connection().execute(_ADD_REPORTER, {"name": contact.name, "language": contact.language,
                                                   "created_at": now}).scalar_one()
-    sender_id = session.execute(_ADD_IDENTITY, {
+    sender_id = session.connection().execute(_ADD_IDENTITY, {
         "reporter_id": reporter_id, "channel": contact.channel, "address": contact.address.strip(),
         "address_hash": digest, "created_at": now}).scalar_one()
     return Sender(sender_id, reporter_id, contact.address.strip(), digest, None, contact.language)
@@ -112,14 +112,14 @@ def find_or_add_sender(session: Session, contact: Contact) -> Sender:
 def stop_sender(session: Session, sender: Sender, reason: str | None) -> None:
     """Never message this sender again (`reason` given), or again from now on (None)."""
     sender.stopped_at = utcnow() if reason else None
-    session.execute(_STOP_SENDER, {"sender_id": sender.id, "stopped_at": sender.stopped_at, "stop_reason": reason})
+    session.connection().execute(_STOP_SENDER, {"sender_id": sender.id, "stopped_at": sender.stopped_at, "stop_reason": reason})
 
 
 def note_language(session: Session, sender: Sender, language: str) -> None:
     """The language the sender writes in, kept for their reporter (only a change is written)."""
     if language != sender.language:
         sender.language = language
-        session.execute(_SPEAKS, {"reporter_id": sender.reporter_id, "language": language})
+        session.connection().execute(_SPEAKS, {"reporter_id": sender.reporter_id, "language": language})
 
 
 # Built once: the worker runs this for every inbound message.
