@@ -25,9 +25,39 @@ log = logging.getLogger(__name__)
 JOB_ID = "worker"
 
 
+class WorkerRuns:
+    """The in-process worker's runs, woken by each webhook: a wake-up starts a run only when none is going, and a
+    run goes round again when woken meanwhile, so a busy worker is not sent one refused run (and a warning in the
+    log) per webhook, and no message waits for the next tick."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running = 0
+        self._again = False
+
+    def run(self, worker: Worker) -> None:
+        with self._lock:
+            self._running += 1
+        try:
+            while True:
+                self._again = False
+                if not worker.run_once() and not self._again:
+                    return
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def wake(self) -> bool:
+        """A message landed: True when a run must be started for it (none is going)."""
+        self._again = True
+        return self._running == 0
+
+
+RUNS = WorkerRuns()
+
+
 def run_worker(worker: Worker) -> None:
-    while worker.run_once():
-        pass
+    RUNS.run(worker)
 
 
 def run_reminders(worker: Worker) -> None:
@@ -97,6 +127,8 @@ def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: boo
         return scheduler
 
     def wake() -> None:
+        if not RUNS.wake():
+            return  # the running worker goes round again for it
         try:
             scheduler.modify_job(JOB_ID, next_run_time=utcnow())
         except Exception:  # the scheduler is shutting down: the interval picks the message up
