@@ -33,6 +33,7 @@ class Submission:
     priority: str = "normal"
     confidential: bool = True
     reporter_contacts: tuple[Contact, ...] = ()
+    reporter_id: int | None = None  # the reporter of those contacts, when the caller already knows them (the worker)
 
 
 def submit_report(
@@ -97,6 +98,7 @@ def submit_report(
             review_reasons=plan.review_reasons,
             confidential=submission.confidential,
             reporter_contacts=submission.reporter_contacts,
+            reporter_id=submission.reporter_id,
             normalizer_confidence=min(normalized.category_confidence or 1.0, location.confidence or 1.0),
             normalizer_evidence=_evidence(normalized, location),
         ),

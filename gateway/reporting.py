@@ -82,7 +82,7 @@ class Reporting:
     def _create(self, session: Session, outcome: Outcome, contact: Contact, sender: Sender, state: State,
                 geocoder: Geocoder | None) -> Reply:
         services, draft = self.services, outcome.create
-        report = submit_report(session, services.config, services.normalizer, _submission(draft, contact), geocoder)
+        report = submit_report(session, services.config, services.normalizer, _submission(draft, contact, sender), geocoder)
         attach_to_report(session, draft.photos, report.id)
         follow_report(session, report.ticket, sender.id)
         state.report_created(report.ticket)
@@ -145,7 +145,7 @@ class Reporting:
                           closed=report.status in lifecycle.CLOSED_STATUSES)
 
 
-def _submission(draft: Draft, contact: Contact) -> Submission:
+def _submission(draft: Draft, contact: Contact, sender: Sender) -> Submission:
     return Submission(
         category=draft.category or "lainnya",
         description=draft.description,
@@ -157,4 +157,5 @@ def _submission(draft: Draft, contact: Contact) -> Submission:
         priority="darurat" if draft.urgency == "darurat" else "normal",
         confidential=True if draft.confidential is None else draft.confidential,
         reporter_contacts=(contact,),
+        reporter_id=sender.reporter_id,
     )

@@ -78,6 +78,7 @@ class NewReport:
     review_reasons: tuple[str, ...] = ()
     confidential: bool = True
     reporter_contacts: tuple[Contact, ...] = ()
+    reporter_id: int | None = None  # the reporter owning `reporter_contacts`, when known: not looked up again
     normalizer_confidence: float | None = None
     normalizer_evidence: dict[str, Any] | None = None
     note: str | None = None
@@ -99,8 +100,8 @@ def create_report(
         unit = _unit_by_code(session, new.assigned_unit_code)
         handover = new.handover_note is not None and new.area_unit_code != new.assigned_unit_code
         area = _unit_by_code(session, new.area_unit_code) if handover else None
-        reporter_id = None
-        if new.reporter_contacts:
+        reporter_id = new.reporter_id
+        if reporter_id is None and new.reporter_contacts:
             reporter_id = find_or_add_reporter(session, list(new.reporter_contacts)).id
         report = Report(
             ticket=next_ticket(session, ticket_prefix, now.astimezone(timezone)),
