@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from store import lifecycle
 from store.audit import add_audit_entry
@@ -136,11 +137,15 @@ def create_report(
         )
         session.add(report)
         session.flush()
+        # A new report has no history or photos in the database yet: its collections start empty here, so the events
+        # below join them without a query, and the report is returned as it is instead of read back.
+        set_committed_value(report, "events", [])
+        set_committed_value(report, "attachments", [])
         session.add(_event(report, None, lifecycle.MENUNGGU, area if handover else unit, actor, new.note, True, now))
         if handover:
             session.add(_event(report, lifecycle.MENUNGGU, lifecycle.MENUNGGU, unit, SYSTEM, new.handover_note, False, now))
         session.flush()
-        return session.scalar(_with_history(select(Report)).where(Report.id == report.id))
+        return report
 
 
 def transition_report(
