@@ -178,3 +178,6 @@ class WebhookAdapter(Adapter, Protocol):
     def challenge(self, query: dict[str, str]) -> str | None:
         """The answer to the provider's GET that proves we own the endpoint, or None to refuse it."""
         ...
+
+    # Optionally `set_webhook(url)`: tell the provider where to post, where its API allows (Telegram); the gateway
+    # calls it at start with `/webhooks/<channel>`. Others are given the address in the provider's console.

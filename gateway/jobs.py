@@ -87,6 +87,18 @@ def refresh_category_settings(services) -> None:
     services.refresh_console_settings()
 
 
+def register_webhooks(services) -> None:
+    """Tell each provider that takes it by API where to post (Telegram's setWebhook, with its secret): the one route,
+    `/webhooks/<channel>`. Others are given that address in their own console (Twilio, Meta)."""
+    for channel, adapter in services.adapters.items():
+        if not hasattr(adapter, "set_webhook") or getattr(adapter, "polling", False):
+            continue
+        try:
+            adapter.set_webhook(f"{services.config.server.base_url}/webhooks/{channel}")
+        except Exception:  # the provider unreachable at start: its messages wait on its side until it is set
+            log.exception("could not set the %s webhook", channel)
+
+
 def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: bool = True) -> BackgroundScheduler:
     services = app.extensions["lapor"]
     every = services.config.schedule
@@ -97,13 +109,10 @@ def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: boo
         # sender's messages still go one at a time (store.inbox.claim_inbound).
         scheduler.add_job(run_worker, "interval", args=[worker], id=JOB_ID, seconds=every.worker,
                           max_instances=services.config.server.worker_threads, coalesce=True, next_run_time=utcnow())
-    if "telegram" in services.adapters and not telegram_polling and services.config.server.public_base_url:
-        try:
-            services.adapters["telegram"].set_webhook(f"{services.config.server.base_url}/webhooks/telegram")
-        except Exception:  # Telegram unreachable at start: updates wait on its side until it is set
-            log.exception("could not set the Telegram webhook")
     if telegram_polling and "telegram" in services.adapters:
         services.adapters["telegram"].start_polling()
+    if services.config.server.public_base_url:
+        register_webhooks(services)
     scheduler.add_job(run_reminders, "interval", args=[worker], id="reminders", seconds=every.reminders,
                       max_instances=1, coalesce=True)
     scheduler.add_job(run_notifications, "interval", args=[worker, with_worker], id="notifications",

@@ -57,3 +57,22 @@ def test_web_only_processes_leave_the_worker_to_run_py_worker(started, app):
     scheduler = start(with_worker=False)
     assert "worker" not in {job.id for job in scheduler.get_jobs()} and "notifications" in {j.id for j in scheduler.get_jobs()}
     assert "lapor.wake" not in app.extensions
+
+
+def test_providers_that_take_it_by_api_are_told_the_one_webhook_route(app):
+    told = []
+
+    class Registering(Channel):
+        def set_webhook(self, url):
+            told.append((self.channel, url))
+
+    class Down(Channel):
+        def set_webhook(self, url):
+            raise OSError("unreachable")
+
+    services = app.extensions["lapor"]
+    services.adapters.update(telegram=Registering("telegram"), polled=Registering("polled", polling=True),
+                             other=Down("other"), sms=Channel("sms"))
+    jobs.register_webhooks(services)
+    assert told == [("telegram", f"{services.config.server.base_url}/webhooks/telegram")], \
+        "a polled channel is not registered, one that is down does not stop the rest"
