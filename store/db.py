@@ -94,11 +94,12 @@ def unit_of_work(target: Database | Session) -> Iterator[Session]:
             yield session
 
 
-def claim_statements(build) -> dict[bool, Any]:
-    """A claim statement built once for every worker and once for a worker of some channels only (building one
-    costs more than running it): `build(some_channels)` binds `:now`, `:limit` and, when asked, `:channels`, and
-    selects a table's columns."""
-    return {some: build(some) for some in (False, True)}
+def claim_statements(build) -> dict[tuple[bool, bool], Any]:
+    """The claim statements, built once (building one costs more than running it): `build(some_channels,
+    lease_ran_out)` selects a table's columns and binds `:now`, `:limit` and, when asked, `:channels`. Rows whose
+    lease ran out and fresh rows are claimed by two statements, so that each walks its own index in order and stops
+    at `limit` (one statement with an OR of both read every waiting row, behind a backlog)."""
+    return {(some, ran_out): build(some, ran_out) for some in (False, True) for ran_out in (False, True)}
 
 
 @dataclass(frozen=True)
@@ -117,19 +118,24 @@ class Claimed:
             raise AttributeError(name) from None
 
 
-def claim_rows(db: Database, statements: dict[bool, Any], table, status: str, lease: timedelta, limit: int,
-               channels: tuple[str, ...] | None = None) -> list[Claimed]:
-    """Run a `FOR UPDATE SKIP LOCKED` claim of `table`'s rows (of `claim_statements`) and lease what it found, in two
-    statements: status, lease end, one more attempt."""
+def claim_rows(db: Database, statements: dict[tuple[bool, bool], Any], table, status: str, lease: timedelta,
+               limit: int, channels: tuple[str, ...] | None = None) -> list[Claimed]:
+    """Run the `FOR UPDATE SKIP LOCKED` claims of `table`'s rows (of `claim_statements`: those whose lease ran out
+    first, they are the oldest work, then fresh ones) and lease what they found: status, lease end, one more
+    attempt."""
     now = utcnow()
     params = {"now": now, "limit": limit} | ({"channels": list(channels)} if channels is not None else {})
+    some = channels is not None
     with db.transaction() as session:
-        rows = session.execute(statements[channels is not None], params).mappings().all()
+        connection = session.connection()
+        rows = list(connection.execute(statements[(some, True)], params).mappings())
+        if len(rows) < limit:
+            rows += connection.execute(statements[(some, False)], params | {"limit": limit - len(rows)}).mappings()
         if not rows:
             return []
         until = now + lease
-        session.execute(update(table).where(table.c.id.in_([row["id"] for row in rows]))
-                        .values(status=status, claimed_until=until, attempts=table.c.attempts + 1))
+        connection.execute(update(table).where(table.c.id.in_([row["id"] for row in rows]))
+                           .values(status=status, claimed_until=until, attempts=table.c.attempts + 1))
     return [Claimed(dict(row) | {"status": status, "claimed_until": until, "attempts": row["attempts"] + 1},
                     reclaimed=row["status"] == status) for row in rows]
 

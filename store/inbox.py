@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
@@ -78,14 +78,14 @@ def record_inbound_in(session: Session, channel: str, provider_message_id: str, 
     return stored
 
 
-def _claim_statement(some_channels: bool):
-    """The claim (for `claim_statements`): each sender's oldest unfinished message, pending or with a lease run
-    out."""
+def _claim_statement(some_channels: bool, lease_ran_out: bool):
+    """A claim (for `claim_statements`): each sender's oldest unfinished message, pending, or claimed by a worker
+    whose lease ran out."""
     earlier = aliased(InboundMessage)
-    claimable = or_(
-        InboundMessage.status == "pending",
-        and_(InboundMessage.status == "processing", InboundMessage.claimed_until < bindparam("now")),
-    )
+    if lease_ran_out:
+        claimable = and_(InboundMessage.status == "processing", InboundMessage.claimed_until < bindparam("now"))
+    else:
+        claimable = InboundMessage.status == "pending"
     waits_for_earlier = exists().where(
         earlier.sender_hash == InboundMessage.sender_hash,
         earlier.id < InboundMessage.id,

@@ -238,6 +238,7 @@ class InboundMessage(Base):
     __table_args__ = (
         UniqueConstraint("channel", "provider_message_id", name="uq_inbound_messages_channel_provider_id"),
         CheckConstraint("status IN ('pending','processing','processed','failed')", name="status"),
+        Index("ix_inbound_messages_status_id", "status", "id"),  # the claim walks the pending ones in order
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
@@ -57,13 +57,14 @@ def queue_outbound(
     return session.connection().execute(_QUEUE[session.get_bind().dialect.name], values).scalar_one_or_none() is not None
 
 
-def _claim_statement(some_channels: bool):
-    """The claim (for `claim_statements`): due messages, none while an earlier one to the same contact is unsent."""
+def _claim_statement(some_channels: bool, lease_ran_out: bool):
+    """A claim (for `claim_statements`): due messages, or those whose sender's lease ran out; none while an earlier
+    one to the same contact is unsent."""
     now = bindparam("now")
-    due = or_(
-        and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
-        and_(OutboundMessage.status == "sending", OutboundMessage.claimed_until < now),
-    )
+    if lease_ran_out:
+        due = and_(OutboundMessage.status == "sending", OutboundMessage.claimed_until < now)
+    else:
+        due = and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now)
     earlier = aliased(OutboundMessage)
     waits_for_earlier = exists().where(
         earlier.contact_id == OutboundMessage.contact_id, earlier.id < OutboundMessage.id,
