@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.services import Services
 from store.cursors import unread_events
-from store.models import Report, StatusEvent
+from store.models import Report, StatusEvent, Unit
 from store.outbox import queue_outbound
 from store.reports import note_once, open_reports_due_by, unit_changes
 from store.types import utcnow
@@ -48,11 +48,12 @@ def watch_deadlines(services: Services, now: datetime | None = None) -> tuple[in
             due = report.sla_due_at.isoformat()
             if report.sla_due_at > now:
                 reminded += bool(_send_to_unit(
-                    session, services, report.assigned_unit.code, _message(services, "case_reminder", report),
+                    session, services, report.assigned_unit, _message(services, "case_reminder", report),
                     f"due:{report.id}:{due}", report))
             elif note_once(session, report.ticket, f"sla:{due}", _overdue_note(services, session, report), at=now):
                 supervisor = _supervisor(services, report)
-                _send_to_unit(session, services, supervisor, _message(services, "case_overdue", report),
+                stored = get_unit(session, supervisor) if supervisor else None
+                _send_to_unit(session, services, stored or supervisor, _message(services, "case_overdue", report),
                               f"overdue:{report.id}:{due}", report)
                 escalated += 1
     return reminded, escalated
@@ -76,18 +77,18 @@ def _forward(session: Session, services: Services, event: StatusEvent) -> int:
     config, report = services.config, event.report
     choices = [[[config.message("case_accept_button", LANGUAGE), f"case:{ACCEPT}:{report.ticket}"],
                 [config.message("case_coordinate_button", LANGUAGE), f"case:{COORDINATE}:{report.ticket}"]]]
-    return _send_to_unit(session, services, event.unit.code, lambda: case_text(services, report), f"case:{event.id}",
+    return _send_to_unit(session, services, event.unit, lambda: case_text(services, report), f"case:{event.id}",
                          report, choices)
 
 
-def _send_to_unit(session: Session, services: Services, unit_code: str | None, text: Callable[[], str], key: str,
+def _send_to_unit(session: Session, services: Services, unit: Unit | str | None, text: Callable[[], str], key: str,
                   report: Report, choices: list | None = None) -> int:
-    """One message to each of the unit's chats and addresses whose channel runs here; `text()` is written only when
-    there is somewhere to send it (a unit without contact points costs one lookup)."""
-    if unit_code is None:
+    """One message to each of the unit's chats and addresses whose channel runs here (`unit`: as stored, or the
+    code of one that is only configured); `text()` is written only when there is somewhere to send it."""
+    if unit is None:
         return 0
-    unit = get_unit(session, unit_code)
-    contacts = services.config.contacts_of(unit_code, unit.contacts if unit else None)  # the console's, then config.yaml's
+    unit_code, stored = (unit, None) if isinstance(unit, str) else (unit.code, unit.contacts)
+    contacts = services.config.contacts_of(unit_code, stored)  # the console's, then config.yaml's
     queued, body = 0, None
     for channel, addresses, extras, context in (
         ("telegram", contacts.telegram_chats, {"choices": choices} if choices else {}, None),
