@@ -1,5 +1,5 @@
 """A provider's media file read as adapters must: in chunks, refused past a size and a time, the provider's refusals
-and outages as our send errors (a 4xx for good, a 5xx or a broken connection worth another try)."""
+and outages as our send errors (a 4xx for good; a 429, a 5xx or a broken connection worth another try)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def capped_download(request: Callable[[], requests.Response], provider: str, max
     try:
         with request() as response:
             if response.status_code != 200:
-                raise (RetryableError if response.status_code >= 500 else PermanentError)(
+                raise (RetryableError if response.status_code >= 500 or response.status_code == 429 else PermanentError)(
                     f"{provider} media: HTTP {response.status_code}")
             data = bytearray()
             for chunk in response.iter_content(64 * 1024):

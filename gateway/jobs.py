@@ -28,7 +28,8 @@ JOB_ID = "worker"
 class WorkerRuns:
     """The in-process worker's runs, woken by each webhook: a wake-up starts a run only when none is going, and a
     run goes round again when woken meanwhile, so a busy worker is not sent one refused run (and a warning in the
-    log) per webhook, and no message waits for the next tick."""
+    log) per webhook. Whether a run ends and whether a wake-up needs a run are decided under one lock: no wake-up
+    is lost between them."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -40,17 +41,23 @@ class WorkerRuns:
             self._running += 1
         try:
             while True:
-                self._again = False
-                if not worker.run_once() and not self._again:
-                    return
-        finally:
+                with self._lock:
+                    self._again = False
+                moved = worker.run_once()
+                with self._lock:
+                    if not moved and not self._again:
+                        self._running -= 1
+                        return
+        except BaseException:
             with self._lock:
                 self._running -= 1
+            raise
 
     def wake(self) -> bool:
         """A message landed: True when a run must be started for it (none is going)."""
-        self._again = True
-        return self._running == 0
+        with self._lock:
+            self._again = True
+            return self._running == 0
 
 
 RUNS = WorkerRuns()

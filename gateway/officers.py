@@ -24,20 +24,36 @@ CASE_ACTION = re.compile(r"^case:(accept|coordinate):(\S+)$")
 LANGUAGE = "id"
 
 
-def officer_turn(config, session: Session, incoming: Incoming, store_photos) -> list[Reply] | None:
-    """The replies to an officer's action on a case; None when the message is no such action. `store_photos()`
-    stores the message's photos (already downloaded) and says their ids and why any was refused."""
+def may_be_officer(config, incoming: Incoming) -> bool:
+    """Whether `officer_turn` takes this message (an officer's action, or talk in a unit's own chat or mailbox):
+    read before any transaction, so such a message is never held to a citizen's rate limit."""
+    return _officer_action(config, incoming) is not None
+
+
+def _officer_action(config, incoming: Incoming) -> tuple[str, str] | tuple[None, None] | None:
+    """(action, ticket) of an officer's action; (None, None) for talk in a unit's chat or mailbox; None otherwise."""
     officer = config.officer(incoming.actor_id) if incoming.channel == "telegram" else None
     pressed = CASE_ACTION.match(incoming.choice or "")
     proof_ticket = (ticket_in(incoming.text) or ticket_in(incoming.quoted_text)) if incoming.media else None
     if pressed:
-        action, ticket = pressed.groups()
-    elif officer is not None and proof_ticket:
-        action, ticket = "proof", proof_ticket
-    elif incoming.channel in ("telegram", "email") and config.is_unit_address(incoming.channel, incoming.sender):
-        return []  # officers talking among themselves in a unit's chat, or answering a case mail: not for the bot
-    else:
+        return pressed.groups()
+    if officer is not None and proof_ticket:
+        return "proof", proof_ticket
+    if incoming.channel in ("telegram", "email") and config.is_unit_address(incoming.channel, incoming.sender):
+        return None, None
+    return None
+
+
+def officer_turn(config, session: Session, incoming: Incoming, store_photos) -> list[Reply] | None:
+    """The replies to an officer's action on a case; None when the message is no such action. `store_photos()`
+    stores the message's photos (already downloaded) and says their ids and why any was refused."""
+    found = _officer_action(config, incoming)
+    if found is None:
         return None
+    action, ticket = found
+    if action is None:
+        return []  # officers talking among themselves in a unit's chat, or answering a case mail: not for the bot
+    officer = config.officer(incoming.actor_id) if incoming.channel == "telegram" else None
     try:
         report = get_report(session, ticket)
     except NotFound:

@@ -17,10 +17,10 @@ from datetime import timedelta
 from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session
 
-from bots.base import Adapter, Incoming, PermanentError
+from bots.base import Adapter, Incoming, PermanentError, RetryableError
 from gateway.conversation import Context, Reply, State, Turn, handle
 from gateway.mentions import handle_mention
-from gateway.officers import officer_turn
+from gateway.officers import may_be_officer, officer_turn
 from gateway.reporting import Reporting
 from gateway.sending import OutboxSender
 from gateway.services import Services
@@ -52,6 +52,7 @@ class Ready:
     adapter: Adapter
     turns: list[tuple[Incoming, Downloads]]
     geocoder: Geocoder  # answers from memory: its online part was asked before the transaction
+    flooding: bool = False  # a citizen over the rate limit: one "slow down", no answer (decided once, here)
 
 
 class Worker:
@@ -79,9 +80,10 @@ class Worker:
         if not claimed:
             return 0
         ready, failed = [], {}
+        over_limit = self._senders_over_limit(claimed)
         for message in claimed:
             try:
-                ready.append(self._prepare(message))
+                ready.append(self._prepare(message, message.id in over_limit))
             except Exception as error:  # unparseable, or a photo the provider could not give now: tried again later
                 log.warning("inbound message %s could not be made ready: %s", message.id, type(error).__name__)
                 failed[message.id] = f"{type(error).__name__}: {error}"
@@ -98,40 +100,52 @@ class Worker:
             fail_inbound(db, message_id, error)
         return len(claimed) - len(failed)
 
-    def _prepare(self, message) -> Ready:
-        """The network part of a message, before any transaction: what it says, and its photos' bytes."""
+    def _senders_over_limit(self, claimed) -> set[int]:
+        """The claimed messages whose sender sent more in the rate-limit window than the conversation answers."""
+        settings = self.services.config.conversation
+        since = utcnow() - timedelta(seconds=settings.rate_limit_seconds)
+        with self.services.db.transaction() as session:
+            return {message.id for message in claimed if message.sender_hash is not None
+                    and recent_from_sender(session, message.channel, message.sender_hash, since) > settings.rate_limit_messages}
+
+    def _prepare(self, message, over_limit: bool = False) -> Ready:
+        """The network part of a message, before any transaction: what it says, its photos' bytes (none for a citizen
+        over the rate limit, whose message will not be answered), the online geocoder's answers."""
         adapter = self.adapters.get(message.channel)
         if adapter is None:
             raise LookupError(f"no adapter for channel {message.channel}")
         incomings = adapter.parse(message.payload)
-        flooding = any(incoming.media for incoming in incomings) and self._over_rate_limit(
-            self.services.db, message.channel, message.sender_hash)  # its photos would be dropped: not fetched
+        citizen = not adapter.capabilities.public and not any(may_be_officer(self.services.config, incoming)
+                                                             for incoming in incomings)
+        flooding = citizen and over_limit
         turns = [(incoming, Downloads() if flooding else self._download(adapter, incoming)) for incoming in incomings]
-        return Ready(message.id, adapter, turns, self._geocoder_for(message, adapter, turns))
+        return Ready(message.id, adapter, turns, self._geocoder_for(message, adapter, turns), flooding)
 
     def _geocoder_for(self, message, adapter: Adapter, turns) -> Geocoder:
-        """The geocoder the transaction may use: with an online fallback configured, its answers for every place
-        this message could make a report of (what it says, a post's tagged place, the place of the draft it may
-        complete) are fetched now, and nothing is asked online inside the transaction."""
+        """The geocoder the transaction may use: with an online fallback configured, its answers for the place a
+        report made now would be geocoded by (a post's tagged place, the place of the draft this message may
+        complete) are fetched now, and nothing is asked online inside the transaction. What citizens write is never
+        sent to it: only the place they gave as such."""
         geocoder = self.services.geocoder
         if getattr(geocoder, "fallback", None) is None:
             return geocoder
-        places = [incoming.text for incoming, _downloads in turns]
         if adapter.capabilities.public:
-            places += [(incoming.raw or {}).get("place") for incoming, _downloads in turns]
+            places = [(incoming.raw or {}).get("place") for incoming, _downloads in turns]
         elif message.sender_hash:
             draft = peek_conversation(self.services.db, message.channel, message.sender_hash).get("draft") or {}
-            places.append(draft.get("place"))
+            places = [draft.get("place")]
+        else:
+            places = []
         return geocoder.prefetched(places)
 
     def _download(self, adapter: Adapter, incoming: Incoming) -> Downloads:
-        """The photos of a message; one the provider refuses is explained, not fatal (a provider that cannot give it
-        now raises RetryableError: the message is tried again later)."""
+        """The photos of a message; one the provider refuses, or cannot give now, is explained to the citizen (who
+        can send it again), and the rest of the message is handled all the same."""
         files, refused = [], []
         for media in incoming.media:
             try:
                 files.append(adapter.fetch_media(media))
-            except PermanentError as error:
+            except (PermanentError, RetryableError) as error:
                 refused.append(str(error))
         return Downloads(tuple(files), tuple(refused))
 
@@ -152,11 +166,12 @@ class Worker:
             if message.adapter.capabilities.public:  # a public post (X): one reply or the triage queue, no conversation
                 handle_mention(self.services, session, incoming, message.inbound_id, message.geocoder)
             else:
-                self._converse(session, message.adapter, incoming, message.inbound_id, downloads, message.geocoder)
+                self._converse(session, message.adapter, incoming, message.inbound_id, downloads, message.geocoder,
+                               message.flooding)
         finish_inbound(session, message.inbound_id)
 
     def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int,
-                  downloads: Downloads, geocoder: Geocoder | None = None) -> None:
+                  downloads: Downloads, geocoder: Geocoder | None = None, flooding: bool = False) -> None:
         services = self.services
         for_officer = officer_turn(services.config, session, incoming, lambda: self._store_photos(session, downloads))
         if for_officer is not None:  # an officer acting on a case, not a citizen talking
@@ -166,7 +181,8 @@ class Worker:
         sender = find_or_add_sender(session, contact)
         conversation = load_conversation(session, incoming.channel, sender.address_hash, sender.id)
         state = State.from_dict(conversation.state)
-        if self._flooding(session, incoming.channel, inbound_id, sender, state):
+        if flooding:
+            self._slow_down(session, incoming.channel, sender, state)
             return
         context = Context(
             config=services.config,
@@ -208,25 +224,14 @@ class Worker:
                 reply_context=incoming.reply_context,
             )
 
-    def _flooding(self, session: Session, channel: str, inbound_id: int, sender: Sender, state: State) -> bool:
+    def _slow_down(self, session: Session, channel: str, sender: Sender, state: State) -> None:
         """Over the limit: one polite 'slow down' per window, and the message is not answered."""
-        if not self._over_rate_limit(session, channel, sender.address_hash):
-            return False
         settings, now = self.services.config.conversation, utcnow()
         bucket = int(now.timestamp() // settings.rate_limit_seconds)
         queue_outbound(
             session, channel=channel, recipient=sender.address, contact_id=sender.id,
             body=self.services.config.message("slow_down", state.language), idempotency_key=f"slow:{sender.id}:{bucket}",
         )
-        return True
-
-    def _over_rate_limit(self, target, channel: str, sender_hash: str | None) -> bool:
-        """More messages from this sender in the window than the conversation answers (`target`: db or session)."""
-        if sender_hash is None:
-            return False
-        settings = self.services.config.conversation
-        since = utcnow() - timedelta(seconds=settings.rate_limit_seconds)
-        return recent_from_sender(target, channel, sender_hash, since) > settings.rate_limit_messages
 
     def _store_photos(self, session: Session, downloads: Downloads) -> tuple[tuple[int, ...], list[str]]:
         """Store a message's downloaded photos; a refused one is explained, not fatal."""

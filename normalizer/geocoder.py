@@ -8,12 +8,17 @@ against Jakarta's polygons and never snapped into Jakarta.
 
 from __future__ import annotations
 
+import logging
+
+from geopy.exc import GeocoderServiceError
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 from geopy.point import Point
 
 from normalizer.core import Normalizer
 from normalizer.location import LocationResult
+
+log = logging.getLogger(__name__)
 
 
 class JakartaGazetteer(Geocoder):
@@ -38,9 +43,16 @@ class JakartaGazetteer(Geocoder):
         if self.fallback is None:
             return self
         asked = {str(query) for query in queries if query and str(query).strip()}
-        wanted = [query for query in asked if self._needs_fallback(query)]
-        return JakartaGazetteer(self.normalizer, fallback=_Answers({q: self.fallback.geocode(q, exactly_one=True)
-                                                                   for q in wanted}))
+        return JakartaGazetteer(self.normalizer, fallback=_Answers({query: self._fetched(query) for query in asked
+                                                                   if self._needs_fallback(query)}))
+
+    def _fetched(self, query: str) -> Location | None:
+        """The fallback's answer; none when it is down (the report is placed without it, as with no answer)."""
+        try:
+            return self.fallback.geocode(query, exactly_one=True)
+        except GeocoderServiceError as error:
+            log.warning("online geocoder unavailable: %s", type(error).__name__)
+            return None
 
     def _needs_fallback(self, query: str) -> bool:
         result = self.normalizer.locate_text(query)

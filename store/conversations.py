@@ -29,6 +29,8 @@ _PEEK = select(_conversations.c.state).where(
 _ADD_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
 _SAVE_STATE = update(_conversations).where(_conversations.c.id == bindparam("conversation_id")).values(
     state=bindparam("state"), updated_at=bindparam("now"))
+_SAVE_STATE_ONLY = update(_conversations).where(_conversations.c.id == bindparam("conversation_id")).values(
+    state=bindparam("state"))
 
 
 def load_conversation(session: Session, channel: str, sender_hash: str, contact_id: int | None) -> ConversationState:
@@ -63,7 +65,10 @@ def save_conversation(session: Session, conversation: ConversationState | Conver
             conversation.updated_at = utcnow()
         return
     conversation.state = state
-    session.connection().execute(_SAVE_STATE, {"conversation_id": conversation.id, "state": state, "now": utcnow()})
+    if turn:
+        session.connection().execute(_SAVE_STATE, {"conversation_id": conversation.id, "state": state, "now": utcnow()})
+    else:
+        session.connection().execute(_SAVE_STATE_ONLY, {"conversation_id": conversation.id, "state": state})
 
 
 def stale_conversations(session: Session, idle_since, limit: int = 200) -> list[Conversation]:

@@ -144,6 +144,8 @@ def create_report(
         session.add(_event(report, None, lifecycle.MENUNGGU, area if handover else unit, actor, new.note, True, now))
         if handover:
             session.add(_event(report, lifecycle.MENUNGGU, lifecycle.MENUNGGU, unit, SYSTEM, new.handover_note, False, now))
+        for event in report.events:
+            set_committed_value(event, "proof_attachment", None)  # none yet: readable after the session closes
         session.flush()
         return report
 

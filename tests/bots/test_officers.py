@@ -193,3 +193,22 @@ def test_a_unit_chat_added_in_the_console_is_left_to_its_officers(city, telegram
     drain(worker)
     assert count(units_db, InboundMessage) == 1 and count(units_db, Report) == 0
     assert len(telegram_api.sent()) == said, "officers talking in a chat known only to the database: no bot reply"
+
+
+def test_a_busy_unit_chat_is_no_citizen_over_the_rate_limit(city, telegram_api, units_db):
+    """Officers talking in their unit's chat are not held to a citizen's rate limit: their proof photo still counts."""
+    client, worker, services = city
+    sms_report(client, worker, services.config)
+    ticket = get_report(units_db, _only_ticket(units_db)).ticket
+    forward_cases(services)
+    drain(worker)
+    post(client, group_update(OFFICER_ID, data=f"case:accept:{ticket}"))
+    for number in range(services.config.conversation.rate_limit_messages + 2):
+        post(client, group_update(OFFICER_ID, text=f"koordinasi lapangan {number}"))
+    drain(worker)
+    telegram_api.files["PROOF-2"] = JPEG
+    photo = [{"file_id": "PROOF-2", "file_unique_id": "p2", "width": 800, "height": 600}]
+    post(client, group_update(OFFICER_ID, photo=photo, caption=f"sudah beres {ticket}"))
+    drain(worker)
+    report = get_report(units_db, ticket)
+    assert report.status == lifecycle.VERIFIKASI and report.events[-1].proof_attachment is not None

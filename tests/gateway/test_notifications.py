@@ -195,3 +195,24 @@ def test_a_merged_report_names_the_original_the_citizen_now_follows(chat, config
     assert tell_followers(services) == 1, "the citizen hears of the original from now on"
     drain(worker)
     assert original.ticket in said[-1][1]
+
+
+def test_asking_for_a_rating_does_not_restart_a_drafts_reminder_clock(chat, config):
+    """The rating question is no turn of the citizen's: a draft they left still gets its reminder on time."""
+    from gateway.jobs import remind_and_expire
+    from store.types import utcnow
+
+    from sqlalchemy import update
+
+    from store.models import Conversation
+
+    services, worker, said = chat
+    tell_followers(services)
+    db, report = report_by(services, worker)
+    say(services, worker, "lampu jalan mati udh seminggu")  # a new draft, waiting for its place…
+    left = utcnow() - timedelta(minutes=config.conversation.reminder_after_minutes + 5)
+    with db.transaction() as session:  # …left an hour ago
+        session.execute(update(Conversation).values(updated_at=left))
+    bring_to(db, config, report.ticket, lifecycle.SELESAI)
+    assert tell_followers(services) >= 1  # the finished report asks for a rating now
+    assert remind_and_expire(services) == (1, 0), "reminded as if the rating question had not come"

@@ -213,20 +213,24 @@ def test_once_the_emergency_report_is_closed_what_follows_is_a_new_conversation(
 
 
 def test_the_online_geocoder_is_asked_before_the_transaction_never_inside(units_db, worker, phone, monkeypatch):
-    """With an online fallback configured, its answers are fetched while the message is made ready; the
-    transaction that creates the report reads them from memory (a slow geocoder holds no database lock)."""
+    """With an online fallback configured, it is asked only for the place a report would be geocoded by (the
+    draft's), while the message is made ready: never inside the transaction, and never with what citizens write."""
+    import dataclasses
+
+    from geopy.exc import GeocoderUnavailable
     from geopy.location import Location
 
     from normalizer.geocoder import JakartaGazetteer
+    from store.conversations import load_conversation, save_conversation
 
-    asked, inside = [], [False]
+    asked, inside, down = [], [False], [False]
 
     class Nominatim:
         def geocode(self, query, exactly_one=True, timeout=None):
             asked.append((query, inside[0]))
+            if down[0]:
+                raise GeocoderUnavailable("down")
             return Location("Gambir", (MONAS[0], MONAS[1], 0), {})
-
-    import dataclasses
 
     online = JakartaGazetteer(worker.services.normalizer, fallback=Nominatim())
     worker = Worker(dataclasses.replace(worker.services, geocoder=online), worker.adapters)
@@ -240,11 +244,18 @@ def test_the_online_geocoder_is_asked_before_the_transaction_never_inside(units_
             inside[0] = False
 
     monkeypatch.setattr(Worker, "_apply_batch", in_transaction)
-    for text in ("lampu jalan mati udh seminggu", "depan warung bu tini gang kelinci"):
+    texts = ("lampu jalan mati udh seminggu", "depan warung bu tini gang kelinci")
+    for text in texts:
         say(units_db, worker, text)
-    assert "depan warung bu tini gang kelinci" in [query for query, _during in asked]
-    assert not any(during for _query, during in asked), asked
-    assert len(phone.said) == 2, "the messages were handled"
+    assert not {query for query, _during in asked} & set(texts), "what citizens write is not sent online"
+    with units_db.transaction() as session:  # a draft whose place the gazetteer cannot place
+        conversation = load_conversation(session, CHANNEL, contact_hash(CHANNEL, "citizen-1"), None)
+        conversation.state["draft"]["place"] = "warung bu tini"
+        save_conversation(session, conversation, conversation.state)
+    down[0] = True
+    say(units_db, worker, "ya")
+    assert ("warung bu tini", False) in asked and not any(during for _query, during in asked), asked
+    assert len(phone.said) == 3, "an online geocoder that is down costs no message"
 
 
 def test_a_flooding_senders_photos_are_not_fetched(units_db, worker, phone, config, monkeypatch):
