@@ -66,8 +66,15 @@ class Worker:
         self.outbox = OutboxSender(services, adapters, channels)  # stage 3: the replies out
 
     def run_once(self) -> int:
-        """Handle what is in the inbox, then send what is due; returns how many rows moved."""
-        return self.process_inbox() + self.dispatch_outbox()
+        """Handle a batch of the inbox, then send every reply that is due before taking more (a batch makes more
+        replies than one round sends: left for later, they would wait behind the inbox); returns how many rows
+        moved. Each round still claims at most one reply per sending thread."""
+        moved, full = self.process_inbox(), self.services.config.server.send_threads
+        while True:
+            sent = self.dispatch_outbox()
+            moved += sent
+            if sent < full:  # a round not full: nothing more is due (or the provider refuses: later)
+                return moved
 
     # -- inbox ------------------------------------------------------------------------------------
 

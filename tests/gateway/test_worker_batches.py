@@ -176,3 +176,18 @@ def test_when_a_retry_goes_through_the_channels_other_retries_are_due_at_once(ap
     assert worker.dispatch_outbox() == 1
     assert worker.dispatch_outbox() == 2, "the rest were made due when the first retry went through…"
     assert worker.dispatch_outbox() == 0, "…but not the one the provider told to wait"
+
+
+def test_a_batchs_replies_all_go_out_before_the_next_batch_is_taken(app, units_db):
+    """A batch makes more replies than one sending round claims: the worker sends them all before taking more
+    work, so replies do not wait behind the inbox."""
+    config = app.extensions["lapor"].config
+    batch, threads = config.server.inbox_batch, config.server.send_threads
+    assert batch > threads, "the case this test is about"
+    said = []
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: said.append(out.recipient))})
+    for number in range(batch * 2):
+        record(units_db, f"warga-{number}")
+    worker.run_once()
+    assert len(said) == batch, "every reply of the first batch, in rounds of at most one per sending thread"
+    assert sorted(said) == sorted(f"warga-{number}" for number in range(batch))
