@@ -15,19 +15,16 @@ status changes are never posted publicly.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from bots.base import Incoming
 from gateway.intake import Submission, reporter_names, submit_report
-from store.inbox import recent_from_sender
 from store.models import Report, TriageItem
 from store.outbox import queue_outbound
 from store.reporters import Contact, find_or_add_contact
 from store.reports import Actor
 from store.triage import add_triage_item, convert_triage_item
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 CHANNEL = "x"
@@ -38,14 +35,16 @@ CLEAR_REPORT = 0.8  # the normalizer's is_report confidence: 0.95 for "pohon tum
 # -- handling one mention ---------------------------------------------------------------------------
 
 
-def handle_mention(services, session: Session, incoming: Incoming, inbound_id: int, geocoder=None) -> None:
+def handle_mention(services, session: Session, incoming: Incoming, inbound_id: int, geocoder=None,
+                   flooding: bool = False) -> None:
     """A report with one public reply, a polite out-of-area reply, or a triage item (no reply). `geocoder`: the
-    one the worker made ready before the transaction (nothing asked online inside it)."""
+    one the worker made ready before the transaction (nothing asked online inside it); `flooding`: the author sent
+    more than the rate limit (the worker's decision), so people, not the bot, look at it."""
     contact = Contact(CHANNEL, incoming.sender, incoming.sender_name)
     identity = find_or_add_contact(session, contact)
     normalized = services.normalizer.normalize(incoming.text, incoming.latitude, incoming.longitude,
                                                known_names=reporter_names((contact,)))
-    if not _clear_report(normalized, services.config) or _flooding(services, session, identity.address_hash):
+    if flooding or not _clear_report(normalized, services.config):
         _to_triage(session, incoming, identity.id)
         return
     language = services.config.city.default_language
@@ -99,13 +98,6 @@ def _reply(session: Session, incoming: Incoming, contact_id: int, text: str, key
 def _to_triage(session: Session, incoming: Incoming, contact_id: int) -> None:
     add_triage_item(session, channel=CHANNEL, provider_message_id=incoming.provider_message_id, text=incoming.text,
                     contact_id=contact_id, latitude=incoming.latitude, longitude=incoming.longitude)
-
-
-def _flooding(services, session: Session, digest: str) -> bool:
-    """Many mentions from one author in a short time: people, not the bot, look at them."""
-    settings = services.config.conversation
-    since = utcnow() - timedelta(seconds=settings.rate_limit_seconds)
-    return recent_from_sender(session, CHANNEL, digest, since) > settings.rate_limit_messages
 
 
 # -- the social-media team's one click --------------------------------------------------------------

@@ -52,7 +52,8 @@ class Ready:
     adapter: Adapter
     turns: list[tuple[Incoming, Downloads]]
     geocoder: Geocoder  # answers from memory: its online part was asked before the transaction
-    flooding: bool = False  # a citizen over the rate limit: one "slow down", no answer (decided once, here)
+    flooding: bool = False  # a sender over the rate limit (decided once, here): a citizen gets one "slow down",
+    # a public post goes to the triage queue
 
 
 class Worker:
@@ -116,15 +117,13 @@ class Worker:
                     and recent_from_sender(session, message.channel, message.sender_hash, since) > settings.rate_limit_messages}
 
     def _prepare(self, message, over_limit: bool = False) -> Ready:
-        """The network part of a message, before any transaction: what it says, its photos' bytes (none for a citizen
+        """The network part of a message, before any transaction: what it says, its photos' bytes (none for a sender
         over the rate limit, whose message will not be answered), the online geocoder's answers."""
         adapter = self.adapters.get(message.channel)
         if adapter is None:
             raise LookupError(f"no adapter for channel {message.channel}")
         incomings = adapter.parse(message.payload)
-        citizen = not adapter.capabilities.public and not any(may_be_officer(self.services.config, incoming)
-                                                             for incoming in incomings)
-        flooding = citizen and over_limit
+        flooding = over_limit and not any(may_be_officer(self.services.config, incoming) for incoming in incomings)
         turns = [(incoming, Downloads() if flooding else self._download(adapter, incoming)) for incoming in incomings]
         return Ready(message.id, adapter, turns, self._geocoder_for(message, adapter, turns), flooding)
 
@@ -171,7 +170,7 @@ class Worker:
     def _apply(self, session: Session, message: Ready) -> None:
         for incoming, downloads in message.turns:
             if message.adapter.capabilities.public:  # a public post (X): one reply or the triage queue, no conversation
-                handle_mention(self.services, session, incoming, message.inbound_id, message.geocoder)
+                handle_mention(self.services, session, incoming, message.inbound_id, message.geocoder, message.flooding)
             else:
                 self._converse(session, message.adapter, incoming, message.inbound_id, downloads, message.geocoder,
                                message.flooding)

@@ -94,6 +94,18 @@ def test_chatter_goes_to_the_triage_queue_only(worker, x_api, units_db):
     assert item.text == "selamat pagi min, semangat terus!" and item.contact.address == AUTHOR
 
 
+def test_an_author_posting_past_the_rate_limit_goes_to_people_not_the_bot(worker, x_api, units_db, config):
+    """Clear reports from one author beyond the rate limit are not filed nor answered: the team looks at them."""
+    limit = config.conversation.rate_limit_messages
+    for batch in (range(limit), range(limit, limit + 2)):
+        for number in batch:
+            x_api.mention(AUTHOR, f"{REPORT} ({number})")
+        assert poll_channel(worker.services, "x") == len(batch)
+        drain(worker)
+    assert count(units_db, Report) == limit and len(x_api.posted) == limit
+    assert len(pending_triage(units_db)) == 2
+
+
 def test_one_click_turns_a_triage_item_into_a_report_or_dismisses_it(worker, x_api, units_db, config):
     asked = x_api.mention(AUTHOR, f"@{CITY} min tolong dong di kel. Klender ini parah banget")  # of what? unsure
     x_api.mention("77", f"@{CITY} halo min, semangat!")
