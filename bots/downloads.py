@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import requests
 
@@ -12,6 +13,12 @@ from bots.base import PermanentError, RetryableError
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
 MEDIA_SECONDS = 60
+
+
+def trusted(url: str, hosts: dict[str, str]) -> bool:
+    """Whether `url` is on a host the provider's credentials may be sent to (`hosts`: host → its only scheme)."""
+    parts = urlsplit(url)
+    return parts.hostname in hosts and parts.scheme == hosts[parts.hostname]
 
 
 def capped_download(request: Callable[[], requests.Response], provider: str, max_bytes: int = MAX_MEDIA_BYTES,

@@ -21,12 +21,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bots.base import Capabilities, Delivery, InboxEntry, Incoming, Media, Outgoing, PermanentError, RetryableError, Webhook
-from bots.downloads import capped_download
+from bots.downloads import MAX_MEDIA_BYTES, MEDIA_SECONDS, capped_download, trusted
 
 CHANNEL = "sms"
 MEDIA_HOSTS = {"api.twilio.com": "https"}  # where MMS media are fetched from with the account's credentials
-MAX_MEDIA_BYTES = 20 * 1024 * 1024
-MEDIA_SECONDS = 60
 SIGNATURE_HEADER = "X-Twilio-Signature"
 CLOCK_SKEW = timedelta(minutes=2)  # between our clock and Twilio's, when matching a message already sent
 STOPPED = 21610  # the recipient replied STOP: never message them again
@@ -113,8 +111,7 @@ class SmsAdapter:
         (and requests drops them on a redirect to another host, such as Twilio's CDN)."""
         import requests
 
-        url = urlsplit(media.provider_id)
-        if url.hostname not in self._media_hosts or url.scheme != self._media_hosts[url.hostname]:
+        if not trusted(media.provider_id, self._media_hosts):
             raise PermanentError("twilio media: not a Twilio media URL; not fetched")
         data, content_type = capped_download(lambda: requests.get(
             media.provider_id, auth=(self.client.username, self.client.password), timeout=(5, 20), stream=True),

@@ -48,14 +48,12 @@ from bots.base import (
     SendError,
     Webhook,
 )
-from bots.downloads import capped_download
+from bots.downloads import MAX_MEDIA_BYTES, MEDIA_SECONDS, capped_download, trusted
 
 CHANNEL = "whatsapp"
 API_BASE = "https://graph.facebook.com/v26.0"  # v26.0: the newest Graph API version (29 July 2026)
 SIGNATURE_HEADER = "x-hub-signature-256"
 MEDIA_HOSTS = {"lookaside.fbsbx.com": "https"}  # where the Graph API's media URLs point; the token goes nowhere else
-MAX_MEDIA_BYTES = 20 * 1024 * 1024
-MEDIA_SECONDS = 60
 TIMEOUT = (5, 20)  # connect, read
 TEXT_LIMIT, BODY_LIMIT = 4096, 1024  # a text message's body; an interactive message's
 BUTTONS, BUTTON_TITLE, BUTTON_ID = 3, 20, 256
@@ -155,8 +153,7 @@ class WhatsAppAdapter:
         info = self._call("GET", f"{self._api_base}/{media.provider_id}",
                           params={"phone_number_id": self._phone_number_id})
         url = info.get("url") if isinstance(info.get("url"), str) else ""
-        parts = urlsplit(url)
-        if parts.hostname not in self._media_hosts or parts.scheme != self._media_hosts[parts.hostname]:
+        if not trusted(url, self._media_hosts):
             raise PermanentError("whatsapp media: not a WhatsApp media URL; not fetched")
         data, header_type = capped_download(
             lambda: self.session.get(url, headers=self._auth(), timeout=TIMEOUT, stream=True), "whatsapp",
