@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.db import Database, unit_of_work
 from store.models import ContactIdentity, Conversation, Report, ReportFollower
 from store.types import utcnow
 
@@ -45,11 +46,9 @@ def load_conversation(session: Session, channel: str, sender_hash: str, contact_
     return ConversationState(conversation_id, {})
 
 
-def peek_conversation(db, channel: str, sender_hash: str) -> dict:
+def peek_conversation(db: Database, channel: str, sender_hash: str) -> dict:
     """A sender's conversation state as it is now, read without a lock (for what can be fetched before the
     transaction that handles their message); {} when there is none."""
-    from store.db import unit_of_work
-
     with unit_of_work(db) as session:
         found = session.connection().execute(_PEEK, {"channel": channel, "digest": sender_hash}).first()
         return (found.state or {}) if found is not None else {}
