@@ -22,6 +22,7 @@ from twilio.rest import Client
 
 from bots.base import Capabilities, Delivery, InboxEntry, Incoming, Media, Outgoing, PermanentError, RetryableError, Webhook
 from bots.downloads import MAX_MEDIA_BYTES, MEDIA_SECONDS, capped_download, trusted
+from bots.pooled_http import PooledTwilioClient
 
 CHANNEL = "sms"
 MEDIA_HOSTS = {"api.twilio.com": "https"}  # where MMS media are fetched from with the account's credentials
@@ -58,7 +59,7 @@ class SmsAdapter:
         self._validator = RequestValidator(auth_token)
         self._from = from_number
         self._status_callback = status_callback
-        self.client = Client(account_sid, auth_token)
+        self.client = Client(account_sid, auth_token, http_client=PooledTwilioClient())
         self._media_hosts = dict(MEDIA_HOSTS)  # host → the only scheme it is fetched by
         if api_base:
             self.client.api.base_url = api_base.rstrip("/")
@@ -66,11 +67,8 @@ class SmsAdapter:
             self._media_hosts[base.hostname] = base.scheme  # a stand-in's media, in tests
 
     def close(self) -> None:
-        """Let go of the Twilio client's kept-alive connections: its TwilioHttpClient (pool_connections=True, the
-        default) sends every request through one requests Session. Safe to call twice."""
-        session = getattr(self.client.http_client, "session", None)
-        if session is not None:
-            session.close()
+        """Let go of the Twilio client's kept-alive connections. Safe to call twice."""
+        self.client.http_client.close()
 
     def verify(self, url: str, headers: dict[str, str], form: dict[str, str], body: bytes) -> bool:
         signature = headers.get(SIGNATURE_HEADER, "")

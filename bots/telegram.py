@@ -2,8 +2,8 @@
 
 Webhook updates are verified by the secret token header Telegram sends
 (`X-Telegram-Bot-Api-Secret-Token`, set with setWebhook) and parsed with `Update.de_json`; replies
-are sent with `Bot.send_message`. PTB is asynchronous: one long-lived event loop in a thread runs
-its coroutines, so httpx keeps its connections (a loop per call breaks them).
+are sent with `Bot.send_message`. PTB's methods are coroutines; over `bots.pooled_http.PooledRequest` (kept-alive
+urllib3 connections) none waits on an event loop, so each runs to its end in the calling thread (`run_now`).
 
 Sample update (what the inbox stores):
     {"update_id": 10001, "message": {"message_id": 5, "date": 1764000000,
@@ -25,11 +25,9 @@ effort: a query is only answerable for a few seconds, and a retried reply finds 
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import os
-import threading
 import time
 import warnings
 from typing import Any
@@ -59,24 +57,13 @@ from bots.base import (  # noqa: E402
     RetryableError,
     Webhook,
 )
+from bots.pooled_http import PooledRequest, run_now  # noqa: E402
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 OFFSET_DAYS = 6  # Telegram numbers updates anew after a week without any: an older offset is not sent
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]  # for setWebhook and getUpdates alike
 log = logging.getLogger(__name__)
-
-
-class _Loop:
-    """One event loop in a daemon thread, shared by every call of this adapter."""
-
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=self.loop.run_forever, name="telegram-loop", daemon=True)
-        thread.start()
-
-    def run(self, coroutine, timeout: float = 30):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
 
 class TelegramAdapter:
@@ -88,33 +75,14 @@ class TelegramAdapter:
 
     def __init__(self, token: str, webhook_secret: str, api_base: str = "https://api.telegram.org/bot"):
         self._secret = webhook_secret
-        self._loop = _Loop()
         base = api_base.rstrip("/")
-        self.bot = Bot(token, base_url=base, base_file_url=base.replace("/bot", "/file/bot"))
+        self.bot = Bot(token, base_url=base, base_file_url=base.replace("/bot", "/file/bot"),
+                       request=PooledRequest(), get_updates_request=PooledRequest(connections=1))
 
     def close(self) -> None:
-        """Close the Bot API connections on this adapter's loop, then stop the loop and its thread. `Bot.shutdown`
-        skips request objects it never `initialize`d (this adapter calls the API without), so both of the bot's
-        (getUpdates' and the others') are shut down here. Safe to call twice; nothing is sent afterwards."""
-        loop = self._loop.loop
-        if loop.is_closed():
-            return
-        if loop.is_running():
-            async def shutdown() -> None:
-                clients = getattr(self.bot, "_request", (self.bot.request,))  # getUpdates' and the others'
-                await asyncio.gather(*(client.shutdown() for client in clients))
-                await loop.shutdown_asyncgens()
-
-            try:
-                self._loop.run(shutdown(), timeout=10)
-            except Exception as error:  # best effort: what did not close goes with the loop
-                log.info("telegram connections not closed cleanly: %s", type(error).__name__)
-            loop.call_soon_threadsafe(loop.stop)
-            deadline = time.monotonic() + 10
-            while loop.is_running() and time.monotonic() < deadline:
-                time.sleep(0.002)
-        if not loop.is_running():
-            loop.close()
+        """Let go of the Bot API connections (getUpdates' and the others'). Safe to call twice."""
+        for request in getattr(self.bot, "_request", (self.bot.request,)):
+            run_now(request.shutdown())
 
     # -- inbound ----------------------------------------------------------------------------------
 
@@ -211,7 +179,7 @@ class TelegramAdapter:
             return bytes(await file.download_as_bytearray())
 
         try:
-            return self._loop.run(download()), media.content_type or "image/jpeg"
+            return run_now(download()), media.content_type or "image/jpeg"
         except (TimedOut, NetworkError) as error:
             raise RetryableError(f"telegram file unreachable: {error}") from None
         except TelegramError as error:
@@ -219,11 +187,11 @@ class TelegramAdapter:
 
     def set_webhook(self, url: str) -> None:
         """Tell Telegram where to post updates, with the secret it must send back."""
-        self._loop.run(self.bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES))
+        run_now(self.bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES))
 
     def start_polling(self) -> None:
         """Long-polling mode (no public URL): a webhook and getUpdates exclude each other."""
-        self._loop.run(self.bot.delete_webhook())
+        run_now(self.bot.delete_webhook())
         self.polling = True
 
     def poll(self, cursor: dict[str, Any]) -> Polled:
@@ -233,8 +201,8 @@ class TelegramAdapter:
         comes, and the inbox ignores what it has)."""
         offset = cursor.get("offset") if not _stale(cursor) else None
         try:
-            updates = self._loop.run(self.bot.get_updates(
-                offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES), timeout=30)
+            updates = run_now(self.bot.get_updates(
+                offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES))
         except (TimedOut, NetworkError) as error:
             raise RetryableError(f"telegram unreachable: {error}") from None
         except TelegramError as error:  # 409: a webhook is set, or another poller runs
@@ -258,7 +226,7 @@ class TelegramAdapter:
         if message.acknowledges:
             self._answer(message.acknowledges)
         try:
-            sent = self._loop.run(self.bot.send_message(
+            sent = run_now(self.bot.send_message(
                 chat_id=message.recipient, text=message.text[: self.capabilities.max_length],
                 reply_markup=_keyboard(message),
             ))
@@ -278,7 +246,7 @@ class TelegramAdapter:
         """Stop the spinner on a pressed button. Best effort: an expired or already answered query is
         refused by Telegram, and the reply must go out all the same."""
         try:
-            self._loop.run(self.bot.answer_callback_query(query_id))
+            run_now(self.bot.answer_callback_query(query_id))
         except TelegramError as error:
             log.info("callback query not answered: %s", error)
 

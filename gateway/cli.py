@@ -347,9 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per half-second worker tick
-    # The HTTP clients log every request at INFO: httpx with the Bot API URL (it holds the bot token),
-    # twilio with the recipient's number. Logs carry ids only.
-    for noisy in ("httpx", "twilio.http_client"):
+    # HTTP clients log requests (httpx at INFO, urllib3 at DEBUG) with their URL, and the Bot API URL holds the
+    # bot token; twilio's own client logs the recipient's number. Logs carry ids only.
+    for noisy in ("httpx", "urllib3", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

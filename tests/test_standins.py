@@ -107,21 +107,20 @@ def test_the_adapters_pooled_clients_reuse_their_connection(twilio):
         x_api.stop()
 
 
-def test_close_is_safe_twice_and_ends_the_telegram_loop(twilio):
+def test_close_lets_go_of_the_kept_connections_and_is_safe_twice(twilio):
     telegram_api = TelegramStandIn(TOKEN).start()
-    before = set(threading.enumerate())
-    adapter = TelegramAdapter(TOKEN, "secret", telegram_api.api_base)
-    [loop_thread] = [t for t in threading.enumerate() if t not in before and t.name == "telegram-loop"]
+    telegram = TelegramAdapter(TOKEN, "secret", telegram_api.api_base)
+    sms = SmsAdapter(SID, AUTH, "+62811000000", api_base=twilio.base_url)
     try:
-        adapter.send(Outgoing("telegram", "4242", "halo"))
-        adapter.close()
-        adapter.close()
-        loop_thread.join(2)
-        assert adapter._loop.loop.is_closed() and not loop_thread.is_alive()
-        sms = SmsAdapter(SID, AUTH, "+62811000000", api_base=twilio.base_url)
+        telegram.send(Outgoing("telegram", "4242", "halo"))
         sms.send(Outgoing("sms", "+6281234567890", "halo"))
-        sms.close()
-        sms.close()
+        assert len(telegram_api.server.open_connections) == 1 and len(twilio.server.open_connections) == 1
+        for adapter in (telegram, sms, telegram, sms):
+            adapter.close()
+        deadline = time.monotonic() + 2
+        while (telegram_api.server.open_connections or twilio.server.open_connections) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not telegram_api.server.open_connections and not twilio.server.open_connections
     finally:
         telegram_api.stop()
 
