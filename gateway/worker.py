@@ -112,9 +112,9 @@ class Worker:
         """The claimed messages whose sender sent more in the rate-limit window than the conversation answers."""
         settings = self.services.config.conversation
         since = utcnow() - timedelta(seconds=settings.rate_limit_seconds)
-        with self.services.db.transaction() as session:
+        with self.services.db.core() as connection:
             return {message.id for message in claimed if message.sender_hash is not None
-                    and recent_from_sender(session, message.channel, message.sender_hash, since) > settings.rate_limit_messages}
+                    and recent_from_sender(connection, message.channel, message.sender_hash, since) > settings.rate_limit_messages}
 
     def _prepare(self, message, over_limit: bool = False) -> Ready:
         """The network part of a message, before any transaction: what it says, its photos' bytes (none for a sender

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
-from store.db import Claimed, Database, claim_rows, claim_statements, insert_ignoring_repeats, unit_of_work
+from store.db import Claimed, Database, claim_rows, claim_statements, connection_of, insert_ignoring_repeats
 from store.models import InboundMessage
 from store.reporters import contact_hash
 from store.types import utcnow
@@ -55,26 +55,27 @@ def _utf8(text: str) -> bool:
 
 def record_entries(db: Database, channel: str, entries) -> int:
     """The messages of one webhook (`bots.base.InboxEntry`), stored together; how many were new."""
-    with db.transaction() as session:
-        return record_entries_in(session, channel, entries)
+    with db.core() as connection:
+        return record_entries_in(connection, channel, entries)
 
 
-def record_entries_in(session: Session, channel: str, entries) -> int:
+def record_entries_in(target: Session | Connection, channel: str, entries) -> int:
     """`record_entries` inside the caller's transaction (a poller moves its cursor in the same one)."""
-    return sum(record_inbound_in(session, channel, entry.provider_message_id, entry.payload,
+    return sum(record_inbound_in(target, channel, entry.provider_message_id, entry.payload,
                                  contact_hash(channel, entry.sender) if entry.sender else None)
                for entry in entries)
 
 
-def record_inbound_in(session: Session, channel: str, provider_message_id: str, payload: Any,
+def record_inbound_in(target: Session | Connection, channel: str, provider_message_id: str, payload: Any,
                       sender_hash: str | None) -> bool:
     """`record_inbound` inside the caller's transaction (a poller moves its cursor in the same one)."""
     values = dict(channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash, payload=payload,
                   status="pending", attempts=0, received_at=utcnow())
-    dialect = session.get_bind().dialect.name
-    stored = session.connection().execute(_RECORD[dialect], values).scalar_one_or_none() is not None
+    connection = connection_of(target)
+    dialect = connection.dialect.name
+    stored = connection.execute(_RECORD[dialect], values).scalar_one_or_none() is not None
     if stored and dialect == "postgresql":
-        session.connection().execute(wakeups.NOTIFY)  # delivered on commit: idle workers start at once
+        connection.execute(wakeups.NOTIFY)  # delivered on commit: idle workers start at once
     return stored
 
 
@@ -140,10 +141,12 @@ _FINISH = update(InboundMessage).where(InboundMessage.id == bindparam("message_i
 )
 
 
-def recent_from_sender(target: Database | Session, channel: str, sender_hash: str, since) -> int:
+def recent_from_sender(target: Database | Session | Connection, channel: str, sender_hash: str, since) -> int:
     """How many messages this sender sent since `since` (for rate limiting)."""
-    with unit_of_work(target) as session:
-        return session.connection().scalar(_SENT_SINCE, {"channel": channel, "digest": sender_hash, "since": since}) or 0
+    if isinstance(target, Database):
+        with target.core() as connection:
+            return recent_from_sender(connection, channel, sender_hash, since)
+    return connection_of(target).scalar(_SENT_SINCE, {"channel": channel, "digest": sender_hash, "since": since}) or 0
 
 
 def finish_inbound(session: Session, message_id: int) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
-from store.db import Claimed, Database, claim_rows, claim_statements, insert_ignoring_repeats
+from store.db import Claimed, Database, claim_rows, claim_statements, connection_of, insert_ignoring_repeats
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
@@ -123,14 +123,15 @@ def record_results(db: Database, results: list[SendResult], give_up_after: timed
 
 def _record_results(db: Database, results: list[SendResult], give_up_after: timedelta) -> None:
     sent = [result for result in results if result.error is None]
-    with db.transaction() as session:
-        if sent:  # the common case: one Core UPDATE by primary key
+    failed = [result for result in results if result.error is not None]
+    # the common case, everything sent: one Core UPDATE by primary key, without an ORM session
+    with db.core() if not failed else db.transaction() as target:
+        if sent:
             now = utcnow()
-            session.connection().execute(_SENT, [{"message_id": r.message_id, "provider_id": r.provider_message_id,
-                                                  "now": now} for r in sent])
-        for result in results:
-            if result.error is not None:
-                _apply_failure(session, result, give_up_after)
+            connection_of(target).execute(_SENT, [{"message_id": r.message_id, "provider_id": r.provider_message_id,
+                                                   "now": now} for r in sent])
+        for result in failed:
+            _apply_failure(target, result, give_up_after)
 
 
 def recorded_provider_ids(db: Database, channel: str, provider_ids: list[str]) -> set[str]:
