@@ -26,7 +26,7 @@ from gateway.sending import OutboxSender
 from gateway.services import Services
 from store.attachments import AttachmentError, save_attachment
 from store.conversations import is_following, load_conversation, peek_conversation, save_conversation
-from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_sender
+from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_senders
 from store.outbox import queue_outbound
 from store.reporters import Contact, Sender, find_or_add_sender, note_language, stop_sender
 from store.types import utcnow
@@ -112,9 +112,10 @@ class Worker:
         """The claimed messages whose sender sent more in the rate-limit window than the conversation answers."""
         settings = self.services.config.conversation
         since = utcnow() - timedelta(seconds=settings.rate_limit_seconds)
-        with self.services.db.core() as connection:
-            return {message.id for message in claimed if message.sender_hash is not None
-                    and recent_from_sender(connection, message.channel, message.sender_hash, since) > settings.rate_limit_messages}
+        senders = {(message.channel, message.sender_hash) for message in claimed if message.sender_hash is not None}
+        sent = recent_from_senders(self.services.db, senders, since)
+        return {message.id for message in claimed
+                if sent.get((message.channel, message.sender_hash), 0) > settings.rate_limit_messages}
 
     def _prepare(self, message, over_limit: bool = False) -> Ready:
         """The network part of a message, before any transaction: what it says, its photos' bytes (none for a sender
@@ -165,6 +166,8 @@ class Worker:
                 except Exception as error:
                     log.exception("inbound message %s failed", message.inbound_id)
                     failed[message.inbound_id] = f"{type(error).__name__}: {error}"
+            # processed in the transaction that holds what they changed (a failed one's savepoint is undone)
+            finish_inbound(session, [m.inbound_id for m in messages if m.inbound_id not in failed])
         return failed
 
     def _apply(self, session: Session, message: Ready) -> None:
@@ -174,7 +177,6 @@ class Worker:
             else:
                 self._converse(session, message.adapter, incoming, message.inbound_id, downloads, message.geocoder,
                                message.flooding)
-        finish_inbound(session, message.inbound_id)
 
     def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int,
                   downloads: Downloads, geocoder: Geocoder | None = None, flooding: bool = False) -> None:

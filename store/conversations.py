@@ -16,8 +16,11 @@ from store.types import utcnow
 class ConversationState:
     """A sender's conversation as the worker reads and writes it (Core, no ORM object): its row and its state."""
 
-    id: int
+    id: int | None  # None: a first contact's, written when first saved
     state: dict
+    channel: str = ""
+    sender_hash: str = ""
+    contact_id: int | None = None
 
 
 # Built once: the worker runs these for every inbound message.
@@ -35,15 +38,13 @@ _SAVE_STATE_ONLY = update(_conversations).where(_conversations.c.id == bindparam
 
 
 def load_conversation(session: Session, channel: str, sender_hash: str, contact_id: int | None) -> ConversationState:
-    """The sender's conversation, locked for this transaction (created empty on first contact)."""
+    """The sender's conversation, locked for this transaction; on first contact an empty one, added by its first
+    save (one statement, not an insert and an update). A sender's messages are claimed one at a time, and a second
+    first contact racing this one would meet the unique (channel, sender) key: its message is tried again."""
     found = session.connection().execute(_CONVERSATION_OF_SENDER, {"channel": channel, "digest": sender_hash}).first()
     if found is not None:
         return ConversationState(found.id, found.state or {})
-    now = utcnow()
-    conversation_id = session.connection().execute(_ADD_CONVERSATION, {
-        "channel": channel, "sender_hash": sender_hash, "contact_id": contact_id, "state": {}, "created_at": now,
-        "updated_at": now}).scalar_one()
-    return ConversationState(conversation_id, {})
+    return ConversationState(None, {}, channel, sender_hash, contact_id)
 
 
 def peek_conversation(db: Database, channel: str, sender_hash: str) -> dict:
@@ -64,7 +65,12 @@ def save_conversation(session: Session, conversation: ConversationState | Conver
             conversation.updated_at = utcnow()
         return
     conversation.state = state
-    if turn:
+    if conversation.id is None:
+        now = utcnow()
+        conversation.id = session.connection().execute(_ADD_CONVERSATION, {
+            "channel": conversation.channel, "sender_hash": conversation.sender_hash,
+            "contact_id": conversation.contact_id, "state": state, "created_at": now, "updated_at": now}).scalar_one()
+    elif turn:
         session.connection().execute(_SAVE_STATE, {"conversation_id": conversation.id, "state": state, "now": utcnow()})
     else:
         session.connection().execute(_SAVE_STATE_ONLY, {"conversation_id": conversation.id, "state": state})

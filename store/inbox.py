@@ -132,26 +132,27 @@ def messages_from_sender(db: Database, channel: str, sender_hash: str, limit: in
         return newest[::-1]
 
 
-_SENT_SINCE = select(func.count()).select_from(InboundMessage).where(
-    InboundMessage.channel == bindparam("channel"), InboundMessage.sender_hash == bindparam("digest"),
-    InboundMessage.received_at >= bindparam("since"),
-)
-_FINISH = update(InboundMessage).where(InboundMessage.id == bindparam("message_id")).values(
+_SENT_SINCE = select(InboundMessage.channel, InboundMessage.sender_hash, func.count()).where(
+    InboundMessage.sender_hash.in_(bindparam("digests", expanding=True)), InboundMessage.received_at >= bindparam("since"),
+).group_by(InboundMessage.channel, InboundMessage.sender_hash)
+_FINISH = update(InboundMessage).where(InboundMessage.id.in_(bindparam("message_ids", expanding=True))).values(
     status="processed", processed_at=bindparam("now"), claimed_until=None
 )
 
 
-def recent_from_sender(target: Database | Session | Connection, channel: str, sender_hash: str, since) -> int:
-    """How many messages this sender sent since `since` (for rate limiting)."""
-    if isinstance(target, Database):
-        with target.core() as connection:
-            return recent_from_sender(connection, channel, sender_hash, since)
-    return connection_of(target).scalar(_SENT_SINCE, {"channel": channel, "digest": sender_hash, "since": since}) or 0
+def recent_from_senders(db: Database, senders: set[tuple[str, str]], since) -> dict[tuple[str, str], int]:
+    """How many messages each sender (channel, sender hash) sent since `since` (for rate limiting), in one query."""
+    if not senders:
+        return {}
+    with db.core() as connection:
+        counted = connection.execute(_SENT_SINCE, {"digests": sorted({digest for _, digest in senders}), "since": since})
+        return {sender: count for channel, digest, count in counted if (sender := (channel, digest)) in senders}
 
 
-def finish_inbound(session: Session, message_id: int) -> None:
-    """Mark processed — inside the same transaction as the state change it caused."""
-    session.connection().execute(_FINISH, {"message_id": message_id, "now": utcnow()})
+def finish_inbound(session: Session, message_ids: list[int]) -> None:
+    """Mark processed — inside the same transaction as the state changes they caused (a batch's, in one statement)."""
+    if message_ids:
+        session.connection().execute(_FINISH, {"message_ids": list(message_ids), "now": utcnow()})
 
 
 def fail_inbound(db: Database, message_id: int, error: str) -> None:

@@ -396,3 +396,12 @@ def test_the_session_cookie_is_httponly_samesite_lax_and_secure_on_https(site, u
     secure_site = build_site(units_db, https, wilayah, normalizer)
     cookie = _session_cookie(secure_site.app.test_client().get("/console/login", base_url="https://lapor.jakarta.go.id"))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_webhooks_are_given_no_session_and_the_console_still_is(site):
+    from flask import session
+
+    for path, null in (("/webhooks/sms", True), ("/webhooks/telegram/status", True), ("/console/login", False),
+                       ("/t/ABC", False)):
+        with site.app.test_request_context(path, method="POST"):
+            assert site.app.session_interface.is_null_session(session) is null, path

@@ -38,7 +38,7 @@ def test_one_senders_messages_are_claimed_in_order(db):
     assert [m.provider_message_id for m in first] == ["m0", "m2"], "one message per sender at a time"
     assert claim_inbound(db) == []
     with db.transaction() as session:
-        finish_inbound(session, first[0].id)
+        finish_inbound(session, [first[0].id])
     assert [m.provider_message_id for m in claim_inbound(db)] == ["m1"]
 
 
