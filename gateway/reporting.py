@@ -15,7 +15,7 @@ from gateway.services import Services
 from normalizer import redact
 from store import lifecycle
 from store.attachments import attach_to_report
-from store.conversations import follow_report
+from store.conversations import add_follower, follow_report
 from store.models import Report
 from store.reporters import Contact, Sender
 from store.reports import (
@@ -84,7 +84,7 @@ class Reporting:
         services, draft = self.services, outcome.create
         report = submit_report(session, services.config, services.normalizer, _submission(draft, contact, sender), geocoder)
         attach_to_report(session, draft.photos, report.id)
-        follow_report(session, report.ticket, sender.id)
+        add_follower(session, report.id, sender.id)
         state.report_created(report.ticket)
         unit = services.config.unit_name(report.assigned_unit, state.language)
         return Reply(services.config.message(

@@ -89,13 +89,19 @@ def follow_report(session: Session, ticket: str, contact_id: int) -> Report | No
     report = session.scalar(select(Report).where(Report.ticket == ticket))
     if report is None:
         return None
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-    session.execute(
-        insert(ReportFollower)
-        .values(report_id=report.id, contact_id=contact_id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["report_id", "contact_id"])
-    )
+    add_follower(session, report.id, contact_id)
     return report
+
+
+def add_follower(session: Session, report_id: int, contact_id: int) -> None:
+    """`follow_report` for a report the caller holds (one Core statement)."""
+    connection = session.connection()
+    connection.execute(_ADD_FOLLOWER[connection.dialect.name],
+                       {"report_id": report_id, "contact_id": contact_id, "created_at": utcnow()})
+
+
+_ADD_FOLLOWER = {name: dialect.insert(ReportFollower.__table__).on_conflict_do_nothing(
+    index_elements=["report_id", "contact_id"]) for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
 
