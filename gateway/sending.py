@@ -1,5 +1,6 @@
 """The outbox → channel adapters: due replies claimed under a lease, sent to several recipients at once (each
-recipient's in order, within the providers' published limits), each outcome recorded the moment it is known."""
+recipient's in order, within the providers' published limits), each outcome recorded the moment it is known; outcomes
+known together are recorded together (`OutcomeRecorder`)."""
 
 from __future__ import annotations
 
@@ -21,20 +22,52 @@ class UnsureError(Exception):
     """Whether the provider already has a message could not be found out: it is not sent, and asked about again."""
 
 
+class OutcomeRecorder:
+    """Send outcomes written as each is known, several in one transaction when they come together (a group commit):
+    the sending thread that gets to write takes every outcome waiting, its own and other threads', and those threads
+    find theirs written (or its error) when their turn comes. A round of eight sends is a transaction or two instead
+    of eight, and no outcome waits for the round's end (a delivery report can arrive within a second)."""
+
+    def __init__(self, record):
+        self._record = record  # record(results): writes them in one transaction
+        self._waiting: list[list] = []  # [result, error] each
+        self._waiting_lock = threading.Lock()
+        self._writing = threading.Lock()
+
+    def record(self, result: SendResult) -> None:
+        """Returns once `result` is written; raises what its transaction raised."""
+        entry = [result, None]
+        with self._waiting_lock:
+            self._waiting.append(entry)
+        with self._writing:  # whoever holds it writes all that waits: a batch taken is written before it is let go
+            with self._waiting_lock:
+                batch, self._waiting = self._waiting, []
+            if batch:
+                try:
+                    self._record([result for result, _ in batch])
+                except Exception as error:
+                    for waiting in batch:
+                        waiting[1] = error
+        if entry[1] is not None:
+            raise entry[1]
+
+
 class OutboxSender:
     def __init__(self, services: Services, adapters: dict[str, Adapter], channels: tuple[str, ...] | None = None):
         self.services = services
         self.adapters = adapters
         self.channels = channels  # send only these channels' replies; None: every channel
+        give_up = timedelta(hours=services.config.schedule.give_up_sending_after_hours)
+        self.outcomes = OutcomeRecorder(lambda results: record_results(services.db, results, give_up))
         self._pool: ThreadPoolExecutor | None = None  # sends to several recipients at once, made on first need
         self._pool_lock = threading.Lock()
         self.pacer = Pacer(services.config.send_limits)  # within the providers' published limits
 
     def dispatch(self, limit: int | None = None, lease: timedelta = timedelta(seconds=60)) -> int:
         """Send what is due, recipients in parallel, each recipient's messages in order. At most one message per
-        sending thread is claimed (the default limit) and each outcome is recorded the moment it is known (one Core
-        UPDATE), so a crash repeats only the sends that were on the wire, and a provider's delivery report, which
-        can arrive within a second, finds the message it is about."""
+        sending thread is claimed (the default limit) and each outcome is recorded the moment it is known (with those
+        known at the same time, one Core UPDATE), so a crash repeats only the sends that were on the wire, and a
+        provider's delivery report, which can arrive within a second, finds the message it is about."""
         limit = limit or self.services.config.server.send_threads
         claimed = claim_due_outbound(self.services.db, limit=limit, lease=lease, channels=self.channels)
         if not claimed:
@@ -56,11 +89,10 @@ class OutboxSender:
     def _send_in_order(self, messages: list) -> int:
         """One recipient's messages, oldest first, each outcome recorded at once; after a failure the rest wait
         their turn, untried."""
-        give_up = timedelta(hours=self.services.config.schedule.give_up_sending_after_hours)
         sent, failed = 0, False
         for message in messages:
             result = SendResult(message.id, error=EARLIER_FAILED, tried=False) if failed else self._send(message)
-            record_results(self.services.db, [result], give_up)
+            self.outcomes.record(result)
             failed = result.error is not None
             sent += not failed
             if not failed and message.last_error not in (None, EARLIER_FAILED):  # a retry went through
