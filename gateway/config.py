@@ -82,7 +82,7 @@ class ServerConfig(Strict):
     port: int = Field(default=8080, ge=1, le=65535)
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
-    threads: int = Field(default=8, ge=1, le=256)
+    threads: int = Field(default=4, ge=1, le=256)
     worker_threads: int = Field(default=1, ge=1, le=64)  # concurrent worker runs inside `serve`
     inbox_batch: int = Field(default=10, ge=1, le=500)  # inbound messages applied in one transaction
     send_threads: int = Field(default=8, ge=1, le=64)  # recipients sent to at once
