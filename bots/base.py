@@ -119,6 +119,11 @@ class RetryableError(SendError):
         self.retry_after = retry_after
 
 
+class UnansweredError(RetryableError):
+    """The request went out and no answer came back: the provider may have the message. Sent again only after the
+    provider is asked (`find_sent`), where it can be."""
+
+
 class PermanentError(SendError):
     """Never retry this message; with `stop_contact`, never message this contact again (blocked, STOP)."""
 

@@ -8,16 +8,22 @@ still build every request and read every answer: only the transport is ours.
 PTB's `Bot` methods are coroutines. With `PooledRequest` nothing in them waits on an event loop (the HTTP call
 blocks the calling thread, as every other provider call here does), so `run_now` runs one to its end in the
 calling thread: no loop, no thread hop. Should one ever wait on a loop after all, it fails loudly instead.
+
+As the clients' own transports did, the pools take their proxy from the environment (HTTPS_PROXY / HTTP_PROXY, with
+NO_PROXY) and trust REQUESTS_CA_BUNDLE or SSL_CERT_FILE when set, else certifi's certificates.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+import urllib.request
 from collections.abc import Coroutine
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+import certifi
 import urllib3
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
@@ -25,15 +31,23 @@ from telegram.request import BaseRequest, RequestData
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
+from bots.base import UnansweredError
+
 T = TypeVar("T")
+CONNECTIONS = 16  # kept per host: the sending threads (8 by default), photo downloads, an overlapping run
 CONNECT_SECONDS, READ_SECONDS = 5.0, 5.0  # PTB's own defaults (HTTPXRequest)
-TWILIO_SECONDS = 30.0
+CALL_SECONDS = 30.0  # a whole call at most, however slowly the bytes trickle in
 
 
-def connection_pool(connections: int) -> urllib3.PoolManager:
-    """Kept-alive connections, `connections` per host kept for reuse (more are opened when needed, then closed);
-    nothing retried here: the outbox decides what is tried again, and asks the provider first whether it was sent."""
-    return urllib3.PoolManager(maxsize=connections, retries=False)
+def connection_pool(base_url: str, connections: int = CONNECTIONS) -> urllib3.PoolManager:
+    """Kept-alive connections to the provider at `base_url`, `connections` kept for reuse (more are opened when
+    needed, then closed), through the environment's proxy for it; nothing retried here: the outbox decides what is
+    tried again, and asks the provider first whether it was sent."""
+    settings = {"maxsize": connections, "retries": False,
+                "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or certifi.where()}
+    parts = urlsplit(base_url)
+    proxy = None if urllib.request.proxy_bypass(parts.hostname or "") else urllib.request.getproxies().get(parts.scheme)
+    return urllib3.ProxyManager(proxy, **settings) if proxy else urllib3.PoolManager(**settings)
 
 
 def run_now(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -50,8 +64,8 @@ class PooledRequest(BaseRequest):
     """PTB's HTTP layer on a urllib3 pool: forms as PTB encodes them (JSON values in a form, files as multipart),
     its timeouts, and urllib3's failures as PTB's `TimedOut` and `NetworkError`."""
 
-    def __init__(self, connections: int = 8, read_timeout: float = READ_SECONDS):
-        self._pool = connection_pool(connections)
+    def __init__(self, base_url: str, connections: int = CONNECTIONS, read_timeout: float = READ_SECONDS):
+        self._pool = connection_pool(base_url, connections)
         self._read_timeout = read_timeout
 
     @property
@@ -68,7 +82,7 @@ class PooledRequest(BaseRequest):
                          read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
                          connect_timeout=BaseRequest.DEFAULT_NONE, pool_timeout=BaseRequest.DEFAULT_NONE,
                          ) -> tuple[int, bytes]:
-        timeout = urllib3.Timeout(connect=_given(connect_timeout, CONNECT_SECONDS),
+        timeout = urllib3.Timeout(total=CALL_SECONDS, connect=_given(connect_timeout, CONNECT_SECONDS),
                                   read=_given(read_timeout, self._read_timeout))
         form = {}  # a GET (a file download) has none
         if request_data is not None and request_data.contains_files:
@@ -92,13 +106,15 @@ def _given(value: Any, default: float) -> float | None:
 
 
 class PooledTwilioClient(HttpClient):
-    """twilio's HTTP layer on a urllib3 pool: form or JSON bodies as its own client sends them, basic auth, and
-    urllib3's failures as the `OSError`s requests would have raised (the adapter treats them as unreachable).
-    It logs nothing: twilio's client logs each request's address and headers."""
+    """twilio's HTTP layer on a urllib3 pool: form or JSON bodies as its own client sends them, basic auth. A
+    request that reached no server is the `OSError` requests would have raised (the adapter: unreachable); one that
+    was sent and not answered in time is `UnansweredError` (Twilio may have taken the message: it is asked before
+    sending again). twilio's own client waited without end. This one logs nothing: twilio's logs each request's
+    address and headers."""
 
-    def __init__(self, connections: int = 8, timeout: float = TWILIO_SECONDS):
+    def __init__(self, base_url: str, connections: int = CONNECTIONS, timeout: float = CALL_SECONDS):
         super().__init__(logger=None, is_async=False, timeout=timeout)
-        self._pool = connection_pool(connections)
+        self._pool = connection_pool(base_url, connections)
 
     def close(self) -> None:
         self._pool.clear()
@@ -122,6 +138,10 @@ class PooledTwilioClient(HttpClient):
         try:
             response = self._pool.request(method.upper(), url, body=body, headers=headers,
                                           timeout=timeout or self.timeout, redirect=allow_redirects)
+        except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as error:
+            raise ConnectionError(f"urllib3.{type(error).__name__}: {error}") from error
+        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as error:
+            raise UnansweredError(f"twilio did not answer: urllib3.{type(error).__name__}") from error
         except urllib3.exceptions.HTTPError as error:
             raise ConnectionError(f"urllib3.{type(error).__name__}: {error}") from error
         return Response(response.status, response.data.decode("utf-8", "replace"), response.headers)

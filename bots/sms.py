@@ -22,9 +22,10 @@ from twilio.rest import Client
 
 from bots.base import Capabilities, Delivery, InboxEntry, Incoming, Media, Outgoing, PermanentError, RetryableError, Webhook
 from bots.downloads import MAX_MEDIA_BYTES, MEDIA_SECONDS, capped_download, trusted
-from bots.pooled_http import PooledTwilioClient
+from bots.pooled_http import CONNECTIONS, PooledTwilioClient
 
 CHANNEL = "sms"
+API_BASE = "https://api.twilio.com"
 MEDIA_HOSTS = {"api.twilio.com": "https"}  # where MMS media are fetched from with the account's credentials
 SIGNATURE_HEADER = "X-Twilio-Signature"
 CLOCK_SKEW = timedelta(minutes=2)  # between our clock and Twilio's, when matching a message already sent
@@ -55,11 +56,12 @@ class SmsAdapter:
     webhook = Webhook(payload="form", answer=('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', "text/xml"))
 
     def __init__(self, account_sid: str, auth_token: str, from_number: str, status_callback: str | None = None,
-                 api_base: str | None = None):
+                 api_base: str | None = None, connections: int = CONNECTIONS):
         self._validator = RequestValidator(auth_token)
         self._from = from_number
         self._status_callback = status_callback
-        self.client = Client(account_sid, auth_token, http_client=PooledTwilioClient())
+        self.client = Client(account_sid, auth_token,
+                             http_client=PooledTwilioClient(api_base or API_BASE, connections=connections))
         self._media_hosts = dict(MEDIA_HOSTS)  # host → the only scheme it is fetched by
         if api_base:
             self.client.api.base_url = api_base.rstrip("/")

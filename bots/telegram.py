@@ -57,7 +57,7 @@ from bots.base import (  # noqa: E402
     RetryableError,
     Webhook,
 )
-from bots.pooled_http import PooledRequest, run_now  # noqa: E402
+from bots.pooled_http import CONNECTIONS, PooledRequest, run_now  # noqa: E402
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -73,11 +73,13 @@ class TelegramAdapter:
     poll_cursor = "telegram:updates"
     polling = False  # webhooks, unless start_polling (TELEGRAM_MODE=polling)
 
-    def __init__(self, token: str, webhook_secret: str, api_base: str = "https://api.telegram.org/bot"):
+    def __init__(self, token: str, webhook_secret: str, api_base: str = "https://api.telegram.org/bot",
+                 connections: int = CONNECTIONS):
         self._secret = webhook_secret
         base = api_base.rstrip("/")
         self.bot = Bot(token, base_url=base, base_file_url=base.replace("/bot", "/file/bot"),
-                       request=PooledRequest(), get_updates_request=PooledRequest(connections=1))
+                       request=PooledRequest(base, connections),
+                       get_updates_request=PooledRequest(base, connections=1))
 
     def close(self) -> None:
         """Let go of the Bot API connections (getUpdates' and the others'). Safe to call twice."""

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from bots.base import Capabilities, Incoming, Outgoing
+from bots.pooled_http import CONNECTIONS
 from bots.sms import STOPPED, SmsAdapter
 
 CHANNEL = "twilio_whatsapp"
@@ -39,8 +40,8 @@ class TwilioWhatsAppAdapter(SmsAdapter):
     capabilities = Capabilities(buttons=False, location=True, photos=True, max_length=1600)
 
     def __init__(self, account_sid: str, auth_token: str, from_number: str, status_callback: str | None = None,
-                 api_base: str | None = None):
-        super().__init__(account_sid, auth_token, whatsapp_address(from_number), status_callback, api_base)
+                 api_base: str | None = None, connections: int = CONNECTIONS):
+        super().__init__(account_sid, auth_token, whatsapp_address(from_number), status_callback, api_base, connections)
 
     def parse(self, form: Any) -> list[Incoming]:
         incoming = [replace(message, channel=CHANNEL) for message in super().parse(form)]

@@ -47,7 +47,8 @@ def create_app(
         wilayah=wilayah,
         normalizer=normalizer,
         geocoder=build_geocoder(config, normalizer),
-        adapters=adapters if adapters is not None else build_adapters(environ, config.server.base_url),
+        adapters=adapters if adapters is not None else build_adapters(  # a connection per sending thread and worker run
+            environ, config.server.base_url, connections=config.server.send_threads + config.server.worker_threads),
         open311_api_keys=keys,
     )
     try:

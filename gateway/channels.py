@@ -7,9 +7,12 @@ import os
 from bots.base import Adapter
 from bots.chat import CHANNEL as CHAT
 from bots.chat import ChatAdapter
+from bots.pooled_http import CONNECTIONS
 
 
-def build_adapters(environ: dict[str, str] | None = None, public_base_url: str = "") -> dict[str, Adapter]:
+def build_adapters(environ: dict[str, str] | None = None, public_base_url: str = "",
+                   connections: int = CONNECTIONS) -> dict[str, Adapter]:
+    """`connections`: kept-alive connections per provider (the sending threads and a photo download at once)."""
     environ = os.environ if environ is None else environ
     adapters: dict[str, Adapter] = {CHAT: ChatAdapter(lambda message: None)}
     token = environ.get("TELEGRAM_BOT_TOKEN", "").strip()
@@ -20,7 +23,7 @@ def build_adapters(environ: dict[str, str] | None = None, public_base_url: str =
         adapters[TELEGRAM] = TelegramAdapter(
             token,
             webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET", ""),
-            api_base=environ.get("TELEGRAM_API_BASE", "https://api.telegram.org/bot"),
+            api_base=environ.get("TELEGRAM_API_BASE", "https://api.telegram.org/bot"), connections=connections,
         )
     sid, auth = environ.get("TWILIO_ACCOUNT_SID", "").strip(), environ.get("TWILIO_AUTH_TOKEN", "").strip()
     if sid and auth:
@@ -30,7 +33,7 @@ def build_adapters(environ: dict[str, str] | None = None, public_base_url: str =
         adapters[SMS] = SmsAdapter(
             sid, auth, environ.get("TWILIO_FROM_NUMBER", ""),
             status_callback=f"{public_base_url}/webhooks/twilio/status" if public_base_url else None,
-            api_base=environ.get("TWILIO_API_BASE") or None,
+            api_base=environ.get("TWILIO_API_BASE") or None, connections=connections,
         )
     whatsapp_from = environ.get("TWILIO_WHATSAPP_FROM", "").strip()
     if sid and auth and whatsapp_from:
@@ -40,7 +43,7 @@ def build_adapters(environ: dict[str, str] | None = None, public_base_url: str =
         adapters[TWILIO_WHATSAPP] = TwilioWhatsAppAdapter(
             sid, auth, whatsapp_from,
             status_callback=f"{public_base_url}/webhooks/{TWILIO_WHATSAPP}/status" if public_base_url else None,
-            api_base=environ.get("TWILIO_API_BASE") or None,
+            api_base=environ.get("TWILIO_API_BASE") or None, connections=connections,
         )
     whatsapp_token, phone_id = environ.get("WHATSAPP_TOKEN", "").strip(), environ.get("WHATSAPP_PHONE_NUMBER_ID", "").strip()
     if whatsapp_token and phone_id:

@@ -9,7 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from bots.base import Adapter, Outgoing, PermanentError, RetryableError
+from bots.base import Adapter, Outgoing, PermanentError, RetryableError, UnansweredError
 from gateway.pacing import Pacer
 from gateway.services import Services
 from store.outbox import SendResult, claim_due_outbound, hasten_retries, record_results, recorded_provider_ids
@@ -22,11 +22,17 @@ class UnsureError(Exception):
     """Whether the provider already has a message could not be found out: it is not sent, and asked about again."""
 
 
+class OutcomeNotRecorded(Exception):
+    """A send's outcome could not be written: the message stays claimed, and is asked about before it goes again."""
+
+
 class OutcomeRecorder:
     """Send outcomes written as each is known, several in one transaction when they come together (a group commit):
     the sending thread that gets to write takes every outcome waiting, its own and other threads', and those threads
-    find theirs written (or its error) when their turn comes. A round of eight sends is a transaction or two instead
-    of eight, and no outcome waits for the round's end (a delivery report can arrive within a second)."""
+    find theirs written (or why not) when their turn comes. A round of eight sends is a transaction or two instead
+    of eight, and no outcome waits for the round's end (a delivery report can arrive within a second). When the
+    shared transaction fails, each outcome is written in one of its own: one bad outcome or a passing failure costs
+    no other its record."""
 
     def __init__(self, record):
         self._record = record  # record(results): writes them in one transaction
@@ -35,7 +41,7 @@ class OutcomeRecorder:
         self._writing = threading.Lock()
 
     def record(self, result: SendResult) -> None:
-        """Returns once `result` is written; raises what its transaction raised."""
+        """Returns once `result` is written; raises OutcomeNotRecorded when it could not be."""
         entry = [result, None]
         with self._waiting_lock:
             self._waiting.append(entry)
@@ -43,13 +49,26 @@ class OutcomeRecorder:
             with self._waiting_lock:
                 batch, self._waiting = self._waiting, []
             if batch:
-                try:
-                    self._record([result for result, _ in batch])
-                except Exception as error:
-                    for waiting in batch:
-                        waiting[1] = error
+                self._write(batch)
         if entry[1] is not None:
-            raise entry[1]
+            raise OutcomeNotRecorded(f"outbound message {result.message_id}: {entry[1]}") from entry[1]
+
+    def _write(self, batch: list[list]) -> None:
+        try:
+            self._record([result for result, _ in batch])
+            return
+        except BaseException as error:
+            if len(batch) == 1 or not isinstance(error, Exception):
+                for waiting in batch:
+                    waiting[1] = error
+                if not isinstance(error, Exception):
+                    raise
+                return
+        for waiting in batch:
+            try:
+                self._record([waiting[0]])
+            except Exception as error:
+                waiting[1] = error
 
 
 class OutboxSender:
@@ -121,7 +140,7 @@ class OutboxSender:
                     return SendResult(message.id, found)
             self.pacer.wait_turn(message.channel, message.recipient)
             return SendResult(message.id, adapter.send(outgoing))
-        except UnsureError as error:
+        except (UnsureError, UnansweredError) as error:  # the provider may have it: asked before it goes again
             return SendResult(message.id, error=str(error), unsure=True)
         except RetryableError as error:
             return SendResult(message.id, error=str(error), retry_after=error.retry_after)

@@ -12,11 +12,12 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 import pytest
+import urllib3
 from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
-from bots.base import Outgoing, RetryableError
-from bots.pooled_http import PooledRequest, run_now
+from bots.base import Outgoing, RetryableError, UnansweredError
+from bots.pooled_http import PooledRequest, PooledTwilioClient, connection_pool, run_now
 from bots.sms import SmsAdapter
 from bots.telegram import TelegramAdapter
 from tests.standins.loopback import JsonHandler, LoopbackServer
@@ -55,7 +56,7 @@ def closed_port() -> int:
 
 
 def test_a_bot_api_call_goes_as_a_form_of_json_values(recorder):
-    bot = Bot(TOKEN, base_url=recorder.origin + "/bot", request=PooledRequest())
+    bot = Bot(TOKEN, base_url=recorder.origin + "/bot", request=PooledRequest(recorder.origin))
     sent = run_now(bot.send_message(chat_id=4242, text="halo", reply_markup={"remove_keyboard": True}))
     assert sent.message_id == 7
     [(method, path, headers, body)] = recorder.requests
@@ -66,7 +67,7 @@ def test_a_bot_api_call_goes_as_a_form_of_json_values(recorder):
 
 
 def test_a_file_goes_as_multipart_beside_the_other_fields(recorder):
-    bot = Bot(TOKEN, base_url=recorder.origin + "/bot", request=PooledRequest())
+    bot = Bot(TOKEN, base_url=recorder.origin + "/bot", request=PooledRequest(recorder.origin))
     run_now(bot.send_photo(chat_id=4242, photo=InputFile(b"\xff\xd8jpeg", filename="bukti.jpg"), caption="bukti"))
     [(_, path, headers, body)] = recorder.requests
     assert path.endswith("/sendPhoto") and headers["Content-Type"].startswith("multipart/form-data")
@@ -87,7 +88,7 @@ def test_a_bot_api_server_that_does_not_answer_times_out():
     with socket.socket() as listener:  # accepts, reads, never answers
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        request = PooledRequest(read_timeout=0.3)
+        request = PooledRequest(f"http://127.0.0.1:{listener.getsockname()[1]}", read_timeout=0.3)
         bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{listener.getsockname()[1]}/bot", request=request)
         with pytest.raises(TimedOut):
             run_now(bot.send_message(chat_id=4242, text="halo"))
@@ -95,7 +96,8 @@ def test_a_bot_api_server_that_does_not_answer_times_out():
 
 
 def test_a_refused_connection_is_a_network_error():
-    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{closed_port()}/bot", request=PooledRequest())
+    base = f"http://127.0.0.1:{closed_port()}"
+    bot = Bot(TOKEN, base_url=base + "/bot", request=PooledRequest(base))
     with pytest.raises(NetworkError, match="urllib3"):
         run_now(bot.send_message(chat_id=4242, text="halo"))
 
@@ -110,6 +112,27 @@ def test_a_coroutine_that_waits_on_an_event_loop_is_refused_not_left_half_run():
     with pytest.raises(RuntimeError, match="event loop"):
         run_now(waits())
     assert not finished.is_set()
+
+
+def test_twilio_sent_but_unanswered_is_unanswered_not_unreachable():
+    with socket.socket() as listener:  # accepts, reads, never answers: Twilio may have taken the message
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        client = PooledTwilioClient(base, timeout=0.3)
+        with pytest.raises(UnansweredError, match="did not answer"):
+            client.request("POST", base + "/2010-04-01/Accounts/AC1/Messages.json", data={"Body": "halo"})
+        client.close()
+
+
+def test_the_environments_proxy_is_used_except_where_no_proxy_says(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.kominfo.example:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    proxied = connection_pool("https://api.telegram.org/bot")
+    assert isinstance(proxied, urllib3.ProxyManager) and proxied.proxy.host == "proxy.kominfo.example"
+    assert not isinstance(connection_pool("http://127.0.0.1:8080"), urllib3.ProxyManager)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/lapor/ca.pem")
+    assert connection_pool("https://api.twilio.com").connection_pool_kw["ca_certs"] == "/etc/lapor/ca.pem"
 
 
 def test_twilio_unreachable_is_retryable():
