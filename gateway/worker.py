@@ -81,8 +81,8 @@ class Worker:
 
     def process_inbox(self, limit: int | None = None) -> int:
         """Claim a batch, make it ready outside any transaction (parsed, photos downloaded), then apply it in one
-        transaction, each message inside a savepoint of its own: a failing message is rolled back alone and given
-        back, the others commit together."""
+        transaction; should a message fail, the batch again message by message (`_apply_all`): the failing one is
+        given back, the others commit."""
         db = self.services.db
         claimed = claim_inbound(db, limit=limit or self.services.config.server.inbox_batch, channels=self.channels)
         if not claimed:
@@ -95,15 +95,7 @@ class Worker:
             except Exception as error:  # unparseable, or a photo the provider could not give now: tried again later
                 log.warning("inbound message %s could not be made ready: %s", message.id, type(error).__name__)
                 failed[message.id] = f"{type(error).__name__}: {error}"
-        try:
-            failed.update(self._apply_batch(ready))
-        except Exception:  # the batch's commit failed: each message again in a transaction of its own
-            log.exception("a batch of %d inbound messages failed to commit; retrying them one by one", len(ready))
-            for message in ready:
-                try:
-                    failed.update(self._apply_batch([message]))
-                except Exception as error:
-                    failed[message.inbound_id] = f"{type(error).__name__}: {error}"
+        failed.update(self._apply_all(ready))
         for message_id, error in failed.items():  # back in the inbox for another try; ids only in logs
             fail_inbound(db, message_id, error)
         return len(claimed) - len(failed)
@@ -156,19 +148,31 @@ class Worker:
                 refused.append(str(error))
         return Downloads(tuple(files), tuple(refused))
 
-    def _apply_batch(self, messages: list[Ready]) -> dict[int, str]:
-        failed = {}
+    def _apply_all(self, messages: list[Ready]) -> dict[int, str]:
+        """The messages in one transaction. If anything fails (a message, or the commit), all of it is rolled back
+        and each message is applied again in a transaction of its own, so one failure costs the others nothing;
+        failures are rare, so no message pays for a savepoint of its own. Returns the failed ones' errors."""
+        if not messages:
+            return {}
+        try:
+            self._apply_batch(messages)
+            return {}
+        except Exception as error:
+            if len(messages) == 1:
+                log.exception("inbound message %s failed", messages[0].inbound_id)
+                return {messages[0].inbound_id: f"{type(error).__name__}: {error}"}
+            log.warning("a batch of %d inbound messages failed (%s); each again on its own", len(messages),
+                        type(error).__name__)
+        failed: dict[int, str] = {}
+        for message in messages:
+            failed.update(self._apply_all([message]))
+        return failed
+
+    def _apply_batch(self, messages: list[Ready]) -> None:
         with self.services.db.transaction() as session:
             for message in messages:
-                try:
-                    with session.begin_nested():
-                        self._apply(session, message)
-                except Exception as error:
-                    log.exception("inbound message %s failed", message.inbound_id)
-                    failed[message.inbound_id] = f"{type(error).__name__}: {error}"
-            # processed in the transaction that holds what they changed (a failed one's savepoint is undone)
-            finish_inbound(session, [m.inbound_id for m in messages if m.inbound_id not in failed])
-        return failed
+                self._apply(session, message)
+            finish_inbound(session, [m.inbound_id for m in messages])  # in the transaction of what they changed
 
     def _apply(self, session: Session, message: Ready) -> None:
         for incoming, downloads in message.turns:

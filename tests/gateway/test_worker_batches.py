@@ -1,4 +1,4 @@
-"""The worker in batches: many inbound messages in one transaction (a savepoint each), and sends to
+"""The worker in batches: many inbound messages in one transaction (each alone again should one fail), and sends to
 several recipients at once, each recipient's messages in order. On SQLite and PostgreSQL."""
 
 import threading
