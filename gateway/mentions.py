@@ -54,7 +54,7 @@ def handle_mention(services, session: Session, incoming: Incoming, inbound_id: i
         report = submit_report(session, services.config, services.normalizer, _submission(incoming, normalized, contact),
                                geocoder)
         key, values = _reply_for(services.config, report)
-        log.info("x mention of inbound %s became report %s", inbound_id, report.ticket)
+        log.info("x mention of inbound %s: report %s, once its transaction commits", inbound_id, report.ticket)
     _reply(session, incoming, identity.id, services.config.message(key, language, **values), f"x:{inbound_id}:reply")
 
 

@@ -150,8 +150,9 @@ class Worker:
 
     def _apply_all(self, messages: list[Ready]) -> dict[int, str]:
         """The messages in one transaction. If anything fails (a message, or the commit), all of it is rolled back
-        and each message is applied again in a transaction of its own, so one failure costs the others nothing;
-        failures are rare, so no message pays for a savepoint of its own. Returns the failed ones' errors."""
+        and each message is applied again in a transaction of its own, so one failure loses no other message's
+        work (it costs them a second run); failures are rare, so no message pays for a savepoint of its own.
+        Returns the failed ones' errors."""
         if not messages:
             return {}
         try:
@@ -161,8 +162,8 @@ class Worker:
             if len(messages) == 1:
                 log.exception("inbound message %s failed", messages[0].inbound_id)
                 return {messages[0].inbound_id: f"{type(error).__name__}: {error}"}
-            log.warning("a batch of %d inbound messages failed (%s); each again on its own", len(messages),
-                        type(error).__name__)
+            log.warning("a batch of inbound messages %s failed (%s); each again on its own",
+                        [m.inbound_id for m in messages], type(error).__name__, exc_info=True)
         failed: dict[int, str] = {}
         for message in messages:
             failed.update(self._apply_all([message]))
