@@ -56,19 +56,16 @@ class OutcomeRecorder:
     def _write(self, batch: list[list]) -> None:
         try:
             self._record([result for result, _ in batch])
-            return
-        except BaseException as error:
-            if len(batch) == 1 or not isinstance(error, Exception):
+        except Exception as error:
+            if len(batch) == 1:
+                batch[0][1] = error
+            else:  # each alone: one bad outcome or a passing failure costs no other its record
                 for waiting in batch:
-                    waiting[1] = error
-                if not isinstance(error, Exception):
-                    raise
-                return
-        for waiting in batch:
-            try:
-                self._record([waiting[0]])
-            except Exception as error:
+                    self._write([waiting])
+        except BaseException as error:  # interrupted: no outcome of the batch is known written
+            for waiting in batch:
                 waiting[1] = error
+            raise
 
 
 class OutboxSender:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.db import Database, unit_of_work
+from store.db import Database, insert_ignoring_repeats, unit_of_work
 from store.models import ContactIdentity, Conversation, Report, ReportFollower
 from store.types import utcnow
 
@@ -100,8 +99,7 @@ def add_follower(session: Session, report_id: int, contact_id: int) -> None:
                        {"report_id": report_id, "contact_id": contact_id, "created_at": utcnow()})
 
 
-_ADD_FOLLOWER = {name: dialect.insert(ReportFollower.__table__).on_conflict_do_nothing(
-    index_elements=["report_id", "contact_id"]) for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+_ADD_FOLLOWER = insert_ignoring_repeats(ReportFollower, ["report_id", "contact_id"], ReportFollower.id)
 
 
 
