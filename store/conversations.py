@@ -46,6 +46,27 @@ def load_conversation(session: Session, channel: str, sender_hash: str, contact_
     return ConversationState(None, {}, channel, sender_hash, contact_id)
 
 
+_CONVERSATIONS_OF_SENDERS = select(_conversations.c.id, _conversations.c.channel, _conversations.c.sender_hash,
+                                   _conversations.c.state).where(
+    _conversations.c.sender_hash.in_(bindparam("digests", expanding=True))).with_for_update()
+
+
+def load_conversations(session: Session, senders: list[tuple[str, str, int | None]]
+                       ) -> dict[tuple[str, str], ConversationState]:
+    """`load_conversation` for a batch of senders (channel, sender hash, contact id), in one statement, by
+    (channel, sender hash)."""
+    if not senders:
+        return {}
+    found = {(row.channel, row.sender_hash): row for row in session.connection().execute(
+        _CONVERSATIONS_OF_SENDERS, {"digests": sorted({digest for _, digest, _ in senders})})}
+    conversations = {}
+    for channel, digest, contact_id in senders:
+        row = found.get((channel, digest))
+        conversations[(channel, digest)] = (ConversationState(row.id, row.state or {}) if row is not None
+                                            else ConversationState(None, {}, channel, digest, contact_id))
+    return conversations
+
+
 def peek_conversation(db: Database, channel: str, sender_hash: str) -> dict:
     """A sender's conversation state as it is now, read without a lock (for what can be fetched before the
     transaction that handles their message); {} when there is none."""

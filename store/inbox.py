@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
@@ -23,6 +24,20 @@ MAX_ATTEMPTS = 5
 
 
 _RECORD = insert_ignoring_repeats(InboundMessage, ["channel", "provider_message_id"], InboundMessage.id)
+_RECORD_COLUMNS = ("channel", "provider_message_id", "sender_hash", "payload", "status", "attempts", "received_at")
+
+
+def _record_and_wake():
+    """PostgreSQL: a message stored once and the workers woken (`NOTIFY`, only when it is new), in one statement."""
+    table = InboundMessage.__table__
+    values = {name: bindparam(name, type_=table.c[name].type) for name in _RECORD_COLUMNS}
+    inserted = (postgresql.insert(table).values(values)
+                .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+                .returning(table.c.id).cte("inserted"))
+    return select(inserted.c.id, func.pg_notify(wakeups.CHANNEL, ""))
+
+
+_RECORD_AND_WAKE = _record_and_wake()
 
 
 def record_inbound(db: Database, channel: str, provider_message_id: str, payload: Any, sender_hash: str | None) -> bool:
@@ -54,7 +69,13 @@ def _utf8(text: str) -> bool:
 
 
 def record_entries(db: Database, channel: str, entries) -> int:
-    """The messages of one webhook (`bots.base.InboxEntry`), stored together; how many were new."""
+    """The messages of one webhook (`bots.base.InboxEntry`), stored together; how many were new. One message, the
+    usual webhook, is one statement (on PostgreSQL, with the workers' wake-up, and no BEGIN or COMMIT)."""
+    if len(entries) == 1 and db.dialect == "postgresql":
+        entry = entries[0]
+        with db.statement() as connection:
+            return len(connection.execute(_RECORD_AND_WAKE, _record_values(
+                channel, entry.provider_message_id, entry.payload, _sender_hash(channel, entry))).all())
     with db.core() as connection:
         return record_entries_in(connection, channel, entries)
 
@@ -62,15 +83,23 @@ def record_entries(db: Database, channel: str, entries) -> int:
 def record_entries_in(target: Session | Connection, channel: str, entries) -> int:
     """`record_entries` inside the caller's transaction (a poller moves its cursor in the same one)."""
     return sum(record_inbound_in(target, channel, entry.provider_message_id, entry.payload,
-                                 contact_hash(channel, entry.sender) if entry.sender else None)
+                                 _sender_hash(channel, entry))
                for entry in entries)
+
+
+def _sender_hash(channel: str, entry) -> str | None:
+    return contact_hash(channel, entry.sender) if entry.sender else None
+
+
+def _record_values(channel: str, provider_message_id: str, payload: Any, sender_hash: str | None) -> dict[str, Any]:
+    return dict(channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash, payload=payload,
+                status="pending", attempts=0, received_at=utcnow())
 
 
 def record_inbound_in(target: Session | Connection, channel: str, provider_message_id: str, payload: Any,
                       sender_hash: str | None) -> bool:
     """`record_inbound` inside the caller's transaction (a poller moves its cursor in the same one)."""
-    values = dict(channel=channel, provider_message_id=provider_message_id, sender_hash=sender_hash, payload=payload,
-                  status="pending", attempts=0, received_at=utcnow())
+    values = _record_values(channel, provider_message_id, payload, sender_hash)
     connection = connection_of(target)
     dialect = connection.dialect.name
     stored = connection.execute(_RECORD[dialect], values).scalar_one_or_none() is not None
@@ -99,7 +128,7 @@ def _claim_statement(some_channels: bool, lease_ran_out: bool):
             .with_for_update(skip_locked=True, of=InboundMessage))
 
 
-_CLAIMS = claim_statements(_claim_statement)
+_CLAIMS = claim_statements(_claim_statement, InboundMessage.__table__)
 
 
 def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(seconds=60),
@@ -144,7 +173,7 @@ def recent_from_senders(db: Database, senders: set[tuple[str, str]], since) -> d
     """How many messages each sender (channel, sender hash) sent since `since` (for rate limiting), in one query."""
     if not senders:
         return {}
-    with db.core() as connection:
+    with db.statement() as connection:
         counted = connection.execute(_SENT_SINCE, {"digests": sorted({digest for _, digest in senders}), "since": since})
         return {sender: count for channel, digest, count in counted if (sender := (channel, digest)) in senders}
 

@@ -77,7 +77,7 @@ def _claim_statement(some_channels: bool, lease_ran_out: bool):
             .with_for_update(skip_locked=True))
 
 
-_CLAIMS = claim_statements(_claim_statement)
+_CLAIMS = claim_statements(_claim_statement, OutboundMessage.__table__)
 
 
 def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedelta(seconds=60),
@@ -124,8 +124,9 @@ def record_results(db: Database, results: list[SendResult], give_up_after: timed
 def _record_results(db: Database, results: list[SendResult], give_up_after: timedelta) -> None:
     sent = [result for result in results if result.error is None]
     failed = [result for result in results if result.error is not None]
-    # the common case, everything sent: one Core UPDATE by primary key, without an ORM session
-    with db.core() if not failed else db.transaction() as target:
+    # the common case, everything sent: one Core UPDATE by primary key, without an ORM session (on PostgreSQL each
+    # row its own transaction, in one round trip: an outcome stands alone, and writing one again changes nothing)
+    with db.statement() if not failed else db.transaction() as target:
         if sent:
             now = utcnow()
             connection_of(target).execute(_SENT, [{"message_id": r.message_id, "provider_id": r.provider_message_id,

@@ -92,6 +92,49 @@ _STOP_SENDER = update(_identities).where(_identities.c.id == bindparam("sender_i
 _SPEAKS = update(_reporters).where(_reporters.c.id == bindparam("reporter_id")).values(language=bindparam("language"))
 
 
+_SENDERS = (
+    select(_identities.c.channel, _identities.c.address_hash, _identities.c.id, _identities.c.reporter_id,
+           _identities.c.stopped_at, _reporters.c.language, _reporters.c.name.is_(None).label("nameless"))
+    .join(_reporters, _reporters.c.id == _identities.c.reporter_id)
+    .where(_identities.c.address_hash.in_(bindparam("digests", expanding=True)))
+)
+_ADD_REPORTERS = insert(_reporters).returning(_reporters.c.id, sort_by_parameter_order=True)
+_ADD_IDENTITIES = insert(_identities).returning(_identities.c.id, sort_by_parameter_order=True)
+
+
+def find_or_add_senders(session: Session, contacts: list[Contact]) -> dict[tuple[str, str], Sender]:
+    """`find_or_add_sender` for a batch of messages, by (channel, address hash): those known read in one statement,
+    the new ones added in two (their reporters, then their identities), whatever the batch's size."""
+    wanted: dict[tuple[str, str], Contact] = {}
+    for contact in contacts:
+        wanted.setdefault((contact.channel, contact_hash(contact.channel, contact.address)), contact)
+    if not wanted:
+        return {}
+    connection = session.connection()
+    senders: dict[tuple[str, str], Sender] = {}
+    for found in connection.execute(_SENDERS, {"digests": sorted({digest for _, digest in wanted})}):
+        contact = wanted.get((found.channel, found.address_hash))
+        if contact is None:
+            continue
+        if found.nameless and contact.name:
+            connection.execute(_NAME_REPORTER, {"reporter_id": found.reporter_id, "name": contact.name})
+        senders[(found.channel, found.address_hash)] = Sender(
+            found.id, found.reporter_id, contact.address.strip(), found.address_hash, found.stopped_at, found.language)
+    new = [(key, contact) for key, contact in wanted.items() if key not in senders]
+    if new:
+        now = utcnow()
+        reporter_ids = connection.execute(_ADD_REPORTERS, [
+            {"name": contact.name, "language": contact.language, "created_at": now} for _, contact in new]).scalars().all()
+        sender_ids = connection.execute(_ADD_IDENTITIES, [
+            {"reporter_id": reporter_id, "channel": contact.channel, "address": contact.address.strip(),
+             "address_hash": digest, "created_at": now}
+            for reporter_id, ((_, digest), contact) in zip(reporter_ids, new, strict=True)]).scalars().all()
+        for sender_id, reporter_id, ((channel, digest), contact) in zip(sender_ids, reporter_ids, new, strict=True):
+            senders[(channel, digest)] = Sender(sender_id, reporter_id, contact.address.strip(), digest, None,
+                                                contact.language)
+    return senders
+
+
 def find_or_add_sender(session: Session, contact: Contact) -> Sender:
     """`find_or_add_contact` for the worker's hot path: the sender on this channel, added on first contact."""
     digest = contact_hash(contact.channel, contact.address)

@@ -196,3 +196,64 @@ def test_a_batchs_replies_all_go_out_before_the_next_batch_is_taken(app, units_d
     worker.run_once()
     assert len(said) == batch, "every reply of the first batch, in rounds of at most one per sending thread"
     assert sorted(said) == sorted(f"warga-{number}" for number in range(batch))
+
+
+def test_a_batch_reads_and_adds_its_citizens_at_once_with_the_same_outcome_as_one_at_a_time(app, units_db):
+    """Senders and conversations are read (and new senders added) for the whole batch at once: a known sender's
+    conversation goes on, new ones start, exactly as when each message is handled alone."""
+    from store.models import ContactIdentity, Reporter
+
+    said = []
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: said.append((out.recipient, out.text)))})
+    later = [("1", "di jalan kebon sirih dekat halte"), ("2", TEXT), ("3", "sampah numpuk depan pasar")]
+    for prefix, limit in (("alone", 1), ("batch", 10)):
+        record(units_db, f"{prefix}-1")
+        assert worker.process_inbox(limit=1) == 1
+        for number, text in later:
+            record(units_db, f"{prefix}-{number}", text)
+        handled = 0
+        while moved := worker.process_inbox(limit=limit):
+            handled += moved
+        assert handled == 3
+    while worker.dispatch_outbox(limit=50):  # a contact's replies go one a round
+        pass
+    with units_db.transaction() as session:
+        states = {c.sender_hash: c.state for c in session.scalars(select(Conversation))}
+        assert session.scalar(select(func.count()).select_from(Reporter)) == 6
+        assert session.scalar(select(func.count()).select_from(ContactIdentity)) == 6
+    for number in ("1", "2", "3"):
+        alone, batch = (states[contact_hash(CHANNEL, f"{prefix}-{number}")] for prefix in ("alone", "batch"))
+        assert alone == batch, f"sender {number}: the same conversation either way"
+        replies = [[text for recipient, text in said if recipient == f"{prefix}-{number}"] for prefix in ("alone", "batch")]
+        assert replies[0] == replies[1] and replies[0], f"sender {number}: the same replies either way"
+    assert len(states[contact_hash(CHANNEL, "batch-1")]["draft"]["texts"]) == 2, "the known sender's draft went on"
+
+
+def test_after_a_claim_that_found_less_than_a_batch_the_next_waits_for_one_to_gather(app, units_db, monkeypatch):
+    """`inbox_linger_ms`: under load batches gather; after a full batch, or a quiet spell, no wait."""
+    import gateway.worker as worker_module
+
+    clock, slept = [1000.0], []
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(worker_module.time, "sleep", lambda seconds: slept.append(round(seconds, 3)))
+    import dataclasses
+
+    services = app.extensions["lapor"]
+    config = services.config.model_copy(update={"server": services.config.server.model_copy(
+        update={"inbox_linger_ms": 60, "inbox_batch": 2})})
+    worker = Worker(dataclasses.replace(services, config=config), {CHANNEL: ChatAdapter(lambda out: None)})
+    worker.run_once()
+    assert slept == [], "the first claim goes at once"
+    record(units_db, "warga-1")
+    clock[0] += 0.01
+    worker.run_once()
+    assert slept == [0.05], "an empty claim 10 ms ago: the next waits the rest of 60 ms"
+    for name in ("warga-2", "warga-3"):
+        record(units_db, name)
+    clock[0] += 1
+    worker.run_once()
+    assert slept == [0.05], "after a quiet spell a message is claimed at once"
+    record(units_db, "warga-4")
+    worker.run_once()
+    assert slept == [0.05], "after a full batch the next claim goes at once"
+    assert {status for status, _ in statuses(units_db).values()} == {"processed"}

@@ -57,6 +57,21 @@ def test_an_expired_lease_is_claimed_again_and_failures_are_kept(db):
         assert stored.payload == {"Body": "rusak"}, "nothing is lost"
 
 
+def test_a_claim_takes_the_messages_whose_lease_ran_out_first_and_says_so(db):
+    with db.transaction() as session:
+        for n in range(3):
+            queue_outbound(session, channel="telegram", recipient=str(n), body="hai", idempotency_key=f"o{n}")
+    [abandoned] = claim_due_outbound(db, limit=1, lease=timedelta(seconds=-1))  # its sender died mid-send
+    assert abandoned.reclaimed is False and abandoned.attempts == 1
+    claimed = claim_due_outbound(db, limit=2)
+    assert [(m.id, m.reclaimed, m.status, m.attempts) for m in claimed] == [
+        (abandoned.id, True, "sending", 2), (abandoned.id + 1, False, "sending", 1)], "ran out first, within the limit"
+    assert all(m.claimed_until > utcnow() for m in claimed)
+    [last] = claim_due_outbound(db, limit=5)
+    assert (last.id, last.reclaimed) == (abandoned.id + 2, False)
+    assert claim_due_outbound(db) == []
+
+
 def test_queueing_is_idempotent_per_key(db):
     with db.transaction() as session:
         assert queue_outbound(session, channel="sms", recipient="+62811", body="Tiket JKT-1", idempotency_key="r1:e1:c1")

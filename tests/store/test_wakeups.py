@@ -38,6 +38,32 @@ def test_a_recorded_message_wakes_a_waiting_worker_at_once_on_postgresql(db):
         wakeups.close()
 
 
+def test_a_webhooks_message_is_stored_once_and_wakes_a_worker_only_when_new(db):
+    """`record_entries`, a webhook's one statement: the message stored exactly once, encrypted like any other, and
+    on PostgreSQL a waiting worker woken by the new message only."""
+    from bots.base import InboxEntry
+    from store.inbox import record_entries, unfinished_from_sender
+    from store.models import InboundMessage
+    from store.reporters import contact_hash
+
+    wakeups = InboxWakeups(db)
+    try:
+        entry = InboxEntry("SM-one", {"From": "+62811", "Body": "jalan rusak"}, "+62811")
+        assert record_entries(db, "sms", [entry]) == 1
+        assert record_entries(db, "sms", [entry]) == 0, "a repeated delivery is stored once"
+        if db.dialect == "postgresql":
+            assert wakeups.wait(timeout=5) is True, "the new message woke the worker"
+            assert wakeups.wait(timeout=0.2) is False, "the repeat woke nobody"
+        assert unfinished_from_sender(db, "sms", contact_hash("sms", "+62811")) == 1
+        with db.transaction() as session:
+            [stored] = session.query(InboundMessage).all()
+            assert stored.payload == entry.payload and stored.status == "pending"
+            raw = session.connection().exec_driver_sql("SELECT payload FROM inbound_messages").scalar_one()
+            assert "jalan rusak" not in str(raw), "encrypted at rest"
+    finally:
+        wakeups.close()
+
+
 def test_a_lost_listen_connection_is_opened_again(db):
     if db.dialect != "postgresql":
         pytest.skip("SQLite polls: no connection to lose")
@@ -54,16 +80,21 @@ def test_a_lost_listen_connection_is_opened_again(db):
 
 
 def _drop_pooled_connections(db, count: int = 3) -> None:
-    """As a database restart would: the pool's connections are terminated by the server."""
+    """As a database restart would: the pooled connections are terminated by the server, those of transactions and
+    those of single statements (`Database.statement`)."""
+    import contextlib
+
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    connections = [db.engine.connect() for _ in range(count)]
-    for connection in connections:
-        connection.execute(text("SELECT 1"))
-    pids = [connection.connection.dbapi_connection.info.backend_pid for connection in connections]
-    for connection in connections:
-        connection.close()
+    with contextlib.ExitStack() as stack:
+        connections = [db.engine.connect() for _ in range(count)]
+        connections += [stack.enter_context(db.statement()) for _ in range(count)]
+        for connection in connections:
+            connection.execute(text("SELECT 1"))
+        pids = [connection.connection.dbapi_connection.info.backend_pid for connection in connections]
+        for connection in connections[:count]:
+            connection.close()
     outside = create_engine(db.url, poolclass=NullPool)  # the administrator, not one of the pool's connections
     with outside.connect() as admin:
         for pid in pids:
@@ -93,6 +124,8 @@ def test_a_send_outcome_is_recorded_through_a_dropped_connection(db):
     if db.dialect != "postgresql":
         pytest.skip("SQLite: no server to lose")
 
+    from sqlalchemy import select
+
     from store.models import OutboundMessage
     from store.outbox import SendResult, claim_due_outbound, queue_outbound, record_results
 
@@ -101,6 +134,7 @@ def test_a_send_outcome_is_recorded_through_a_dropped_connection(db):
     [claimed] = claim_due_outbound(db)
     _drop_pooled_connections(db)
     record_results(db, [SendResult(claimed.id, "SM-dropped")])
-    with db.transaction() as session:
-        row = session.get(OutboundMessage, claimed.id)
-        assert (row.status, row.provider_message_id) == ("sent", "SM-dropped")
+    with db.statement() as connection:  # the pool the outcome went through, fresh again
+        row = connection.execute(select(OutboundMessage.status, OutboundMessage.provider_message_id)
+                                 .where(OutboundMessage.id == claimed.id)).one()
+        assert tuple(row) == ("sent", "SM-dropped")
