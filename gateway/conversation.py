@@ -96,7 +96,13 @@ class State:
     rating_ticket: str | None = None  # a finished report the citizen was asked to rate 1–5
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As stored (JSON): `asdict`'s result, built directly (it runs for every message; asdict deep-copies)."""
+        data = dict(vars(self))
+        for name in ("draft", "emergency"):
+            if data[name] is not None:
+                data[name] = {key: list(value) if isinstance(value, list) else value
+                              for key, value in vars(data[name]).items()}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> State:

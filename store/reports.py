@@ -503,12 +503,15 @@ def _locked(session: Session, ticket: str) -> Report:
 
 
 def _unit_by_code(session: Session, code: str | None) -> Unit | None:
+    """The unit, read once a transaction (a batch's reports go to the same few units)."""
     if code is None:
         return None
-    unit = session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
+    units = session.info.setdefault("units_by_code", {})
+    if code not in units:
+        units[code] = session.scalar(select(Unit).where(Unit.code == code))
+    if units[code] is None:
         raise NotFound(f"unit {code} not found")
-    return unit
+    return units[code]
 
 
 # -- the console's case page and actions -----------------------------------------------------------
