@@ -99,7 +99,10 @@ def _adapters_closed_after_the_test(monkeypatch):
 
 @pytest.fixture(scope="session")
 def config():
-    return load_config(ROOT / "config.yaml", environ={})
+    """config.yaml, with no wait for an inbox batch to gather: tests drive the worker a step at a time (the wait
+    has its own test)."""
+    config = load_config(ROOT / "config.yaml", environ={})
+    return config.model_copy(update={"server": config.server.model_copy(update={"inbox_linger_ms": 0})})
 
 
 @pytest.fixture(scope="session")
