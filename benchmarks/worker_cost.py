@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import Engine, event  # noqa: E402
 
 TEXTS = ["lampu jalan mati udh seminggu", "sampah numpuk depan pasar", "jalan berlubang parah", "got mampet bau",
          "pohon miring mau tumbang", "parkir liar di trotoar"]
@@ -54,9 +54,11 @@ def measure(database_url: str, messages: int, profile: bool = False) -> dict[str
     done = 3
     counts = {"statements": 0, "transactions": 0}
 
-    @event.listens_for(db.engine, "before_cursor_execute")
-    def _statement(*_args):
+    @event.listens_for(Engine, "before_cursor_execute")  # every engine: PostgreSQL's single statements have their own
+    def _statement(connection, *_args):
         counts["statements"] += 1
+        if connection.engine is not db.engine:  # `Database.statement()`: in autocommit, a transaction of its own
+            counts["transactions"] += 1
 
     @event.listens_for(db.engine, "commit")
     def _commit(*_args):
