@@ -99,10 +99,11 @@ def _adapters_closed_after_the_test(monkeypatch):
 
 @pytest.fixture(scope="session")
 def config():
-    """config.yaml, with no wait for an inbox batch to gather: tests drive the worker a step at a time (the wait
-    has its own test)."""
+    """config.yaml, with no wait for an inbox batch to gather and no pacing of sends: tests drive the worker a step
+    at a time, and both waits have tests of their own (tests/gateway/test_worker_batches.py, test_pacing.py)."""
     config = load_config(ROOT / "config.yaml", environ={})
-    return config.model_copy(update={"server": config.server.model_copy(update={"inbox_linger_ms": 0})})
+    return config.model_copy(update={"server": config.server.model_copy(update={"inbox_linger_ms": 0}),
+                                     "send_limits": {}})
 
 
 @pytest.fixture(scope="session")
