@@ -34,7 +34,7 @@ from store.conversations import (
     peek_conversation,
     save_conversation,
 )
-from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_senders
+from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_senders, renew_claims
 from store.outbox import queue_outbound
 from store.reporters import (
     Contact,
@@ -48,6 +48,7 @@ from store.reporters import (
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)  # an inbox claim's: another worker takes the message after it (this one having died)
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,9 @@ class Worker:
     # -- inbox ------------------------------------------------------------------------------------
 
     def _let_a_batch_gather(self) -> None:
-        """Claims come at most `inbox_linger_ms` apart after one that found less than a batch: a busy inbox is taken
-        in batches, which share their fixed cost (claims, the transaction, the replies' round), instead of one
-        message a run; after a quiet spell the first message is claimed at once."""
+        """Claims come at most `inbox_linger_ms` apart after one that found some messages but less than a batch: a busy
+        inbox is taken in batches, which share their fixed cost (claims, the transaction, the replies' round),
+        instead of one message a run; after a quiet spell (an empty claim) the first message is claimed at once."""
         wait = self._partial_claim_at + self.services.config.server.inbox_linger_ms / 1000 - time.monotonic()
         if wait > 0:
             time.sleep(wait)
@@ -119,11 +120,11 @@ class Worker:
         transaction; should a message fail, the batch again message by message (`_apply_all`): the failing one is
         given back, the others commit."""
         db, limit = self.services.db, limit or self.services.config.server.inbox_batch
-        claimed = claim_inbound(db, limit=limit, channels=self.channels)
-        self._partial_claim_at = time.monotonic() if len(claimed) < limit else float("-inf")
+        claimed = claim_inbound(db, limit=limit, lease=LEASE, channels=self.channels)
+        self._partial_claim_at = time.monotonic() if 0 < len(claimed) < limit else float("-inf")
         if not claimed:
             return 0
-        ready, failed = [], {}
+        started, ready, failed = time.monotonic(), [], {}
         over_limit = self._senders_over_limit(claimed)
         for message in claimed:
             try:
@@ -131,10 +132,23 @@ class Worker:
             except Exception as error:  # unparseable, or a photo the provider could not give now: tried again later
                 log.warning("inbound message %s could not be made ready: %s", message.id, type(error).__name__)
                 failed[message.id] = f"{type(error).__name__}: {error}"
+        ready, lost = self._still_ours(claimed, ready, time.monotonic() - started)
         failed.update(self._apply_all(ready))
         for message_id, error in failed.items():  # back in the inbox for another try; ids only in logs
             fail_inbound(db, message_id, error)
-        return len(claimed) - len(failed)
+        return len(claimed) - len(failed) - lost
+
+    def _still_ours(self, claimed, ready: list[Ready], took: float) -> tuple[list[Ready], int]:
+        """After a slow preparation (photos, the online geocoder) the leases are renewed before the transaction; a
+        message whose lease ran out and that another worker claimed meanwhile is left to it, not handled twice."""
+        if took < LEASE.total_seconds() / 2:
+            return ready, 0
+        ids = {message.inbound_id for message in ready}
+        kept = renew_claims(self.services.db, [message for message in claimed if message.id in ids], LEASE)
+        if len(kept) < len(ids):
+            log.warning("inbound messages %s were claimed by another worker while this one fetched their photos",
+                        sorted(ids - kept))
+        return [message for message in ready if message.inbound_id in kept], len(ids - kept)
 
     def _senders_over_limit(self, claimed) -> set[int]:
         """The claimed messages whose sender sent more in the rate-limit window than the conversation answers."""

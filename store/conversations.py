@@ -46,9 +46,13 @@ def load_conversation(session: Session, channel: str, sender_hash: str, contact_
     return ConversationState(None, {}, channel, sender_hash, contact_id)
 
 
-_CONVERSATIONS_OF_SENDERS = select(_conversations.c.id, _conversations.c.channel, _conversations.c.sender_hash,
-                                   _conversations.c.state).where(
-    _conversations.c.sender_hash.in_(bindparam("digests", expanding=True))).with_for_update()
+_CONVERSATIONS_OF_SENDERS = (
+    select(_conversations.c.id, _conversations.c.channel, _conversations.c.sender_hash, _conversations.c.state)
+    .where(_conversations.c.channel.in_(bindparam("channels", expanding=True)),  # with the hash: the index
+           _conversations.c.sender_hash.in_(bindparam("digests", expanding=True)))
+    .order_by(_conversations.c.id)  # locked in one order by every transaction: no deadlock between two
+    .with_for_update()
+)
 
 
 def load_conversations(session: Session, senders: list[tuple[str, str, int | None]]
@@ -58,7 +62,8 @@ def load_conversations(session: Session, senders: list[tuple[str, str, int | Non
     if not senders:
         return {}
     found = {(row.channel, row.sender_hash): row for row in session.connection().execute(
-        _CONVERSATIONS_OF_SENDERS, {"digests": sorted({digest for _, digest, _ in senders})})}
+        _CONVERSATIONS_OF_SENDERS, {"channels": sorted({channel for channel, _, _ in senders}),
+                                    "digests": sorted({digest for _, digest, _ in senders})})}
     conversations = {}
     for channel, digest, contact_id in senders:
         row = found.get((channel, digest))

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
@@ -72,12 +73,20 @@ def record_entries(db: Database, channel: str, entries) -> int:
     """The messages of one webhook (`bots.base.InboxEntry`), stored together; how many were new. One message, the
     usual webhook, is one statement (on PostgreSQL, with the workers' wake-up, and no BEGIN or COMMIT)."""
     if len(entries) == 1 and db.dialect == "postgresql":
-        entry = entries[0]
-        with db.statement() as connection:
-            return len(connection.execute(_RECORD_AND_WAKE, _record_values(
-                channel, entry.provider_message_id, entry.payload, _sender_hash(channel, entry))).all())
+        try:
+            return _record_and_wake_one(db, channel, entries[0])
+        except DBAPIError as error:  # the server dropped the connection (a restart): once more, on a fresh one
+            if not error.connection_invalidated:
+                raise
+            return _record_and_wake_one(db, channel, entries[0])  # stored once whatever the first try did
     with db.core() as connection:
         return record_entries_in(connection, channel, entries)
+
+
+def _record_and_wake_one(db: Database, channel: str, entry) -> int:
+    with db.statement() as connection:
+        return len(connection.execute(_RECORD_AND_WAKE, _record_values(
+            channel, entry.provider_message_id, entry.payload, _sender_hash(channel, entry))).all())
 
 
 def record_entries_in(target: Session | Connection, channel: str, entries) -> int:
@@ -136,6 +145,24 @@ def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(se
     """Claim up to `limit` messages: each the oldest unfinished one of its sender; only those of `channels`
     when given (a worker with some adapters only, e.g. `run.py chat` beside a serving gateway)."""
     return claim_rows(db, _CLAIMS, InboundMessage.__table__, "processing", lease, limit, channels)
+
+
+_RENEW = update(InboundMessage).where(
+    InboundMessage.id == bindparam("message_id"), InboundMessage.status == "processing",
+    InboundMessage.claimed_until == bindparam("held_until")).values(claimed_until=bindparam("until"))
+
+
+def renew_claims(db: Database, claimed: list[Claimed], lease: timedelta) -> set[int]:
+    """The claims still held, each leased again for `lease` from now; their ids. One whose lease ran out and that
+    another worker claimed meanwhile is not ours any more (its lease end is not the one we were given)."""
+    until, kept = utcnow() + lease, set()
+    with db.core() as connection:
+        for message in claimed:
+            renewed = connection.execute(_RENEW, {"message_id": message.id, "held_until": message.claimed_until,
+                                                  "until": until})
+            if renewed.rowcount:
+                kept.add(message.id)
+    return kept
 
 
 def unfinished_from_sender(db: Database, channel: str, sender_hash: str) -> int:

@@ -124,8 +124,8 @@ def record_results(db: Database, results: list[SendResult], give_up_after: timed
 def _record_results(db: Database, results: list[SendResult], give_up_after: timedelta) -> None:
     sent = [result for result in results if result.error is None]
     failed = [result for result in results if result.error is not None]
-    # the common case, everything sent: one Core UPDATE by primary key, without an ORM session (on PostgreSQL each
-    # row its own transaction, in one round trip: an outcome stands alone, and writing one again changes nothing)
+    # the common case, everything sent: one Core UPDATE by primary key, without an ORM session (on PostgreSQL in
+    # autocommit, without BEGIN and COMMIT; written again after a dropped connection, an outcome changes nothing)
     with db.statement() if not failed else db.transaction() as target:
         if sent:
             now = utcnow()

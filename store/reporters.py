@@ -96,7 +96,8 @@ _SENDERS = (
     select(_identities.c.channel, _identities.c.address_hash, _identities.c.id, _identities.c.reporter_id,
            _identities.c.stopped_at, _reporters.c.language, _reporters.c.name.is_(None).label("nameless"))
     .join(_reporters, _reporters.c.id == _identities.c.reporter_id)
-    .where(_identities.c.address_hash.in_(bindparam("digests", expanding=True)))
+    .where(_identities.c.channel.in_(bindparam("channels", expanding=True)),  # with the hash: the unique index
+           _identities.c.address_hash.in_(bindparam("digests", expanding=True)))
 )
 _ADD_REPORTERS = insert(_reporters).returning(_reporters.c.id, sort_by_parameter_order=True)
 _ADD_IDENTITIES = insert(_identities).returning(_identities.c.id, sort_by_parameter_order=True)
@@ -112,7 +113,8 @@ def find_or_add_senders(session: Session, contacts: list[Contact]) -> dict[tuple
         return {}
     connection = session.connection()
     senders: dict[tuple[str, str], Sender] = {}
-    for found in connection.execute(_SENDERS, {"digests": sorted({digest for _, digest in wanted})}):
+    for found in connection.execute(_SENDERS, {"channels": sorted({channel for channel, _ in wanted}),
+                                               "digests": sorted({digest for _, digest in wanted})}):
         contact = wanted.get((found.channel, found.address_hash))
         if contact is None:
             continue

@@ -3,6 +3,7 @@ several recipients at once, each recipient's messages in order. On SQLite and Po
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -198,11 +199,18 @@ def test_a_batchs_replies_all_go_out_before_the_next_batch_is_taken(app, units_d
     assert sorted(said) == sorted(f"warga-{number}" for number in range(batch))
 
 
-def test_a_batch_reads_and_adds_its_citizens_at_once_with_the_same_outcome_as_one_at_a_time(app, units_db):
+def test_a_batch_reads_and_adds_its_citizens_at_once_with_the_same_outcome_as_one_at_a_time(app, units_db,
+                                                                                          monkeypatch, caplog):
     """Senders and conversations are read (and new senders added) for the whole batch at once: a known sender's
     conversation goes on, new ones start, exactly as when each message is handled alone."""
+    import gateway.worker as worker_module
     from store.models import ContactIdentity, Reporter
 
+    def not_per_message(*_args):
+        raise AssertionError("a batch's citizens are read with the batch")
+
+    monkeypatch.setattr(worker_module, "find_or_add_sender", not_per_message)
+    monkeypatch.setattr(worker_module, "load_conversation", not_per_message)
     said = []
     worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: said.append((out.recipient, out.text)))})
     later = [("1", "di jalan kebon sirih dekat halte"), ("2", TEXT), ("3", "sampah numpuk depan pasar")]
@@ -215,45 +223,92 @@ def test_a_batch_reads_and_adds_its_citizens_at_once_with_the_same_outcome_as_on
         while moved := worker.process_inbox(limit=limit):
             handled += moved
         assert handled == 3
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")], "no batch fell back to one by one"
     while worker.dispatch_outbox(limit=50):  # a contact's replies go one a round
         pass
     with units_db.transaction() as session:
-        states = {c.sender_hash: c.state for c in session.scalars(select(Conversation))}
-        assert session.scalar(select(func.count()).select_from(Reporter)) == 6
-        assert session.scalar(select(func.count()).select_from(ContactIdentity)) == 6
+        identities = {i.id: i.address_hash for i in session.scalars(select(ContactIdentity))}
+        conversations = list(session.scalars(select(Conversation)))
+        states = {c.sender_hash: c.state for c in conversations}
+        assert session.scalar(select(func.count()).select_from(Reporter)) == 6 and len(identities) == 6
+        assert all(identities[c.contact_id] == c.sender_hash for c in conversations), "each to its own citizen"
+        replies = list(session.scalars(select(OutboundMessage)))
+        assert all(identities[m.contact_id] == contact_hash(CHANNEL, m.recipient) for m in replies)
     for number in ("1", "2", "3"):
         alone, batch = (states[contact_hash(CHANNEL, f"{prefix}-{number}")] for prefix in ("alone", "batch"))
         assert alone == batch, f"sender {number}: the same conversation either way"
-        replies = [[text for recipient, text in said if recipient == f"{prefix}-{number}"] for prefix in ("alone", "batch")]
-        assert replies[0] == replies[1] and replies[0], f"sender {number}: the same replies either way"
+        texts = [[text for recipient, text in said if recipient == f"{prefix}-{number}"] for prefix in ("alone", "batch")]
+        assert texts[0] == texts[1] and texts[0], f"sender {number}: the same replies either way"
     assert len(states[contact_hash(CHANNEL, "batch-1")]["draft"]["texts"]) == 2, "the known sender's draft went on"
 
 
 def test_after_a_claim_that_found_less_than_a_batch_the_next_waits_for_one_to_gather(app, units_db, monkeypatch):
     """`inbox_linger_ms`: under load batches gather; after a full batch, or a quiet spell, no wait."""
+    import dataclasses
+
     import gateway.worker as worker_module
 
     clock, slept = [1000.0], []
-    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(worker_module.time, "sleep", lambda seconds: slept.append(round(seconds, 3)))
-    import dataclasses
 
+    def sleep(seconds):
+        slept.append(round(seconds, 3))
+        clock[0] += seconds
+
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(worker_module.time, "sleep", sleep)
     services = app.extensions["lapor"]
     config = services.config.model_copy(update={"server": services.config.server.model_copy(
         update={"inbox_linger_ms": 60, "inbox_batch": 2})})
     worker = Worker(dataclasses.replace(services, config=config), {CHANNEL: ChatAdapter(lambda out: None)})
     worker.run_once()
-    assert slept == [], "the first claim goes at once"
     record(units_db, "warga-1")
     clock[0] += 0.01
     worker.run_once()
-    assert slept == [0.05], "an empty claim 10 ms ago: the next waits the rest of 60 ms"
-    for name in ("warga-2", "warga-3"):
-        record(units_db, name)
-    clock[0] += 1
+    assert slept == [], "after an empty claim (a quiet spell) a message is claimed at once"
+    record(units_db, "warga-2")
+    clock[0] += 0.01
     worker.run_once()
-    assert slept == [0.05], "after a quiet spell a message is claimed at once"
-    record(units_db, "warga-4")
+    assert slept == [0.05], "one message claimed 10 ms ago: the next claim waits the rest of 60 ms"
+    for name in ("warga-3", "warga-4"):
+        record(units_db, name)
+    assert worker.process_inbox() == 2
+    record(units_db, "warga-5")
     worker.run_once()
     assert slept == [0.05], "after a full batch the next claim goes at once"
     assert {status for status, _ in statuses(units_db).values()} == {"processed"}
+
+
+def test_a_message_another_worker_claimed_during_a_slow_preparation_is_left_to_it(app, units_db, monkeypatch):
+    """Photos fetched for longer than half a lease: the leases are renewed first, and a message whose lease ran out
+    and that another worker claimed meanwhile is not handled twice."""
+    import gateway.worker as worker_module
+    from sqlalchemy import update
+
+    from store.inbox import claim_inbound
+    from store.types import utcnow
+
+    clock, stolen = [1000.0], []
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    prepare = Worker._prepare
+
+    def slow(self, message, over_limit=False):
+        ready = prepare(self, message, over_limit)
+        if not stolen:  # 40 s for this one's photos: its lease ran out, and another worker claimed it
+            clock[0] += 40
+            with units_db.transaction() as session:
+                session.execute(update(InboundMessage).where(InboundMessage.id == message.id)
+                                .values(claimed_until=utcnow() - timedelta(seconds=1)))
+            stolen.extend(claim_inbound(units_db, limit=1))
+        return ready
+
+    monkeypatch.setattr(Worker, "_prepare", slow)
+    worker = Worker(app.extensions["lapor"], {CHANNEL: ChatAdapter(lambda out: None)})
+    for name in ("warga-1", "warga-2"):
+        record(units_db, name)
+    assert worker.process_inbox() == 1
+    [taken] = stolen
+    assert taken.reclaimed and taken.payload["session"] == "warga-1"
+    found = statuses(units_db)
+    assert found["warga-1"] == ("processing", None) and found["warga-2"] == ("processed", None)
+    with units_db.transaction() as session:
+        assert {c.sender_hash for c in session.scalars(select(Conversation))} == {contact_hash(CHANNEL, "warga-2")}
