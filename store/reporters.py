@@ -107,8 +107,10 @@ def find_or_add_senders(session: Session, contacts: list[Contact]) -> dict[tuple
     """`find_or_add_sender` for a batch of messages, by (channel, address hash): those known read in one statement,
     the new ones added in two (their reporters, then their identities), whatever the batch's size."""
     wanted: dict[tuple[str, str], Contact] = {}
-    for contact in contacts:
-        wanted.setdefault((contact.channel, contact_hash(contact.channel, contact.address)), contact)
+    for contact in contacts:  # a sender met twice: the name, should any of their messages give it
+        key = (contact.channel, contact_hash(contact.channel, contact.address))
+        if key not in wanted or (contact.name and not wanted[key].name):
+            wanted[key] = contact
     if not wanted:
         return {}
     connection = session.connection()

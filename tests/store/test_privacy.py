@@ -130,3 +130,26 @@ def test_a_replys_threading_ids_are_encrypted_in_the_outbox(db):
     assert "siti.rahayu" not in dump and "1790000000000000001" not in dump
     [claimed] = claim_due_outbound(db)
     assert claimed.reply_context == context and "reply_context" not in claimed.extras
+
+
+def test_a_batchs_senders_are_found_or_added_once_each_named_and_encrypted(db):
+    """`find_or_add_senders`: one sender met twice in a batch is one contact, named by whichever message gave the
+    name; a known sender is found, and named when they had no name; addresses are stored encrypted."""
+    from store.models import ContactIdentity, Reporter
+    from store.reporters import Contact, contact_hash, find_or_add_senders
+
+    with db.transaction() as session:
+        known = find_or_add_senders(session, [Contact("sms", "+6281234567890")])
+    with db.transaction() as session:
+        senders = find_or_add_senders(session, [
+            Contact("telegram", "4242"), Contact("telegram", "4242", name="Siti Rahayu"),
+            Contact("sms", "+6281234567890", name="Budi"), Contact("sms", "4242")])
+    assert set(senders) == {("telegram", contact_hash("telegram", "4242")), ("sms", contact_hash("sms", "4242")),
+                            ("sms", contact_hash("sms", "+6281234567890"))}
+    assert senders[("sms", contact_hash("sms", "+6281234567890"))] == known[("sms", contact_hash("sms", "+6281234567890"))]
+    with db.transaction() as session:
+        named = {(i.channel, i.address, session.get(Reporter, i.reporter_id).name)
+                 for i in session.query(ContactIdentity)}
+    assert named == {("telegram", "4242", "Siti Rahayu"), ("sms", "+6281234567890", "Budi"), ("sms", "4242", None)}
+    dump = raw_dump(db)
+    assert "Siti Rahayu" not in dump and "+6281234567890" not in dump
