@@ -12,11 +12,18 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from store import wakeups
-from store.db import Claimed, Database, claim_rows, claim_statements, connection_of, insert_ignoring_repeats
+from store.db import (
+    Claimed,
+    Database,
+    again_if_dropped,
+    claim_rows,
+    claim_statements,
+    connection_of,
+    insert_ignoring_repeats,
+)
 from store.models import InboundMessage
 from store.reporters import contact_hash
 from store.types import utcnow
@@ -24,12 +31,12 @@ from store.types import utcnow
 MAX_ATTEMPTS = 5
 
 
-_RECORD = insert_ignoring_repeats(InboundMessage, ["channel", "provider_message_id"], InboundMessage.id)
 _RECORD_COLUMNS = ("channel", "provider_message_id", "sender_hash", "payload", "status", "attempts", "received_at")
 
 
 def _record_and_wake():
-    """PostgreSQL: a message stored once and the workers woken (`NOTIFY`, only when it is new), in one statement."""
+    """PostgreSQL: a message stored once and the workers woken (`pg_notify`, only when it is new, delivered when
+    the transaction commits), in one statement."""
     table = InboundMessage.__table__
     values = {name: bindparam(name, type_=table.c[name].type) for name in _RECORD_COLUMNS}
     inserted = (postgresql.insert(table).values(values)
@@ -38,7 +45,9 @@ def _record_and_wake():
     return select(inserted.c.id, func.pg_notify(wakeups.CHANNEL, ""))
 
 
-_RECORD_AND_WAKE = _record_and_wake()
+# The message stored unless its provider id is known: a row comes back when it was new
+_RECORD = insert_ignoring_repeats(InboundMessage, ["channel", "provider_message_id"], InboundMessage.id) | {
+    "postgresql": _record_and_wake()}
 
 
 def record_inbound(db: Database, channel: str, provider_message_id: str, payload: Any, sender_hash: str | None) -> bool:
@@ -71,22 +80,15 @@ def _utf8(text: str) -> bool:
 
 def record_entries(db: Database, channel: str, entries) -> int:
     """The messages of one webhook (`bots.base.InboxEntry`), stored together; how many were new. One message, the
-    usual webhook, is one statement (on PostgreSQL, with the workers' wake-up, and no BEGIN or COMMIT)."""
-    if len(entries) == 1 and db.dialect == "postgresql":
-        try:
-            return _record_and_wake_one(db, channel, entries[0])
-        except DBAPIError as error:  # the server dropped the connection (a restart): once more, on a fresh one
-            if not error.connection_invalidated:
-                raise
-            return _record_and_wake_one(db, channel, entries[0])  # stored once whatever the first try did
-    with db.core() as connection:
-        return record_entries_in(connection, channel, entries)
+    usual webhook, is one statement (on PostgreSQL in autocommit: no BEGIN or COMMIT). Stored once more after a
+    dropped connection: a message stored already is not stored twice."""
+    unit_of_statements = db.statement if len(entries) == 1 else db.core
 
+    def record() -> int:
+        with unit_of_statements() as connection:
+            return record_entries_in(connection, channel, entries)
 
-def _record_and_wake_one(db: Database, channel: str, entry) -> int:
-    with db.statement() as connection:
-        return len(connection.execute(_RECORD_AND_WAKE, _record_values(
-            channel, entry.provider_message_id, entry.payload, _sender_hash(channel, entry))).all())
+    return again_if_dropped(record)
 
 
 def record_entries_in(target: Session | Connection, channel: str, entries) -> int:
@@ -108,13 +110,9 @@ def _record_values(channel: str, provider_message_id: str, payload: Any, sender_
 def record_inbound_in(target: Session | Connection, channel: str, provider_message_id: str, payload: Any,
                       sender_hash: str | None) -> bool:
     """`record_inbound` inside the caller's transaction (a poller moves its cursor in the same one)."""
+    connection = connection_of(target)  # on PostgreSQL the statement wakes idle workers too, once it commits
     values = _record_values(channel, provider_message_id, payload, sender_hash)
-    connection = connection_of(target)
-    dialect = connection.dialect.name
-    stored = connection.execute(_RECORD[dialect], values).scalar_one_or_none() is not None
-    if stored and dialect == "postgresql":
-        connection.execute(wakeups.NOTIFY)  # delivered on commit: idle workers start at once
-    return stored
+    return connection.execute(_RECORD[connection.dialect.name], values).first() is not None
 
 
 def _claim_statement(some_channels: bool, lease_ran_out: bool):

@@ -12,10 +12,17 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
-from store.db import Claimed, Database, claim_rows, claim_statements, connection_of, insert_ignoring_repeats
+from store.db import (
+    Claimed,
+    Database,
+    again_if_dropped,
+    claim_rows,
+    claim_statements,
+    connection_of,
+    insert_ignoring_repeats,
+)
 from store.models import ContactIdentity, OutboundMessage
 from store.types import utcnow
 
@@ -111,14 +118,8 @@ _SENT = update(OutboundMessage.__table__).where(OutboundMessage.__table__.c.id =
 def record_results(db: Database, results: list[SendResult], give_up_after: timedelta = GIVE_UP_AFTER) -> None:
     """The outcomes of sends, in one transaction; tried once more when the database dropped the connection (the
     provider has the message: losing its outcome would send it again)."""
-    if not results:
-        return
-    try:
-        _record_results(db, results, give_up_after)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        _record_results(db, results, give_up_after)  # on a fresh connection: the pool let go of the dropped ones
+    if results:
+        again_if_dropped(lambda: _record_results(db, results, give_up_after))
 
 
 def _record_results(db: Database, results: list[SendResult], give_up_after: timedelta) -> None:

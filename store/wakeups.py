@@ -1,8 +1,8 @@
 """Waking idle workers the moment a message lands in the inbox.
 
-On PostgreSQL `record_inbound` sends `NOTIFY lapor_inbox` in its own transaction (delivered when it
-commits), and every `run.py worker` LISTENs, so a worker in another process, or on another machine,
-starts at once instead of at its next poll. SQLite has no such signal across processes: a worker
+On PostgreSQL the statement that stores a new message also calls `pg_notify('lapor_inbox', '')` (delivered
+when its transaction commits: store/inbox.py), and every `run.py worker` LISTENs, so a worker in another process,
+or on another machine, starts at once instead of at its next poll. SQLite has no such signal across processes: a worker
 there polls (inside `run.py serve` the webhooks wake the in-process worker directly).
 """
 
@@ -12,13 +12,10 @@ import contextlib
 import logging
 import time
 
-from sqlalchemy import text
-
 from store.db import Database
 
 log = logging.getLogger(__name__)
 CHANNEL = "lapor_inbox"
-NOTIFY = text(f"NOTIFY {CHANNEL}")
 
 
 class InboxWakeups:
