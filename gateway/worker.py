@@ -29,22 +29,13 @@ from store.attachments import AttachmentError, save_attachment
 from store.conversations import (
     ConversationState,
     is_following,
-    load_conversation,
     load_conversations,
     peek_conversation,
     save_conversation,
 )
 from store.inbox import claim_inbound, fail_inbound, finish_inbound, recent_from_senders, renew_claims
 from store.outbox import queue_outbound
-from store.reporters import (
-    Contact,
-    Sender,
-    contact_hash,
-    find_or_add_sender,
-    find_or_add_senders,
-    note_language,
-    stop_sender,
-)
+from store.reporters import Contact, Sender, contact_hash, find_or_add_senders, note_language, stop_sender
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -246,18 +237,16 @@ class Worker:
                                message.flooding, citizens)
 
     def _converse(self, session: Session, adapter: Adapter, incoming: Incoming, inbound_id: int,
-                  downloads: Downloads, geocoder: Geocoder | None = None, flooding: bool = False,
-                  citizens: dict[tuple[str, str], Citizen] | None = None) -> None:
+                  downloads: Downloads, geocoder: Geocoder | None, flooding: bool,
+                  citizens: dict[tuple[str, str], Citizen]) -> None:
         services = self.services
         for_officer = officer_turn(services.config, session, incoming, lambda: self._store_photos(session, downloads))
         if for_officer is not None:  # an officer acting on a case, not a citizen talking
             self._queue_replies(session, incoming, for_officer, inbound_id, contact_id=None)
             return
         contact = Contact(incoming.channel, incoming.sender, incoming.sender_name)
-        citizen = (citizens or {}).get((incoming.channel, contact_hash(incoming.channel, incoming.sender)))
-        if citizen is None:  # not read with the batch
-            sender = find_or_add_sender(session, contact)
-            citizen = Citizen(sender, load_conversation(session, incoming.channel, sender.address_hash, sender.id))
+        # read with the batch: every message no officer's (`may_be_officer` is exactly what `officer_turn` takes)
+        citizen = citizens[(incoming.channel, contact_hash(incoming.channel, incoming.sender))]
         sender, conversation = citizen.sender, citizen.conversation
         state = State.from_dict(conversation.state)
         if flooding:

@@ -66,8 +66,8 @@ def _find_or_add(session: Session, contacts: list[Contact]) -> tuple[Reporter, l
 
 @dataclass
 class Sender:
-    """A citizen as the worker meets them on one channel: their contact identity, read and written in Core (one
-    statement when known, two more on first contact) instead of through ORM objects."""
+    """A citizen as the worker meets them on one channel: their contact identity, read and written in Core
+    (`find_or_add_senders`, a batch's at once) instead of through ORM objects."""
 
     id: int  # the contact identity
     reporter_id: int
@@ -78,14 +78,6 @@ class Sender:
 
 
 _identities, _reporters = ContactIdentity.__table__, Reporter.__table__
-_SENDER = (
-    select(_identities.c.id, _identities.c.reporter_id, _identities.c.stopped_at, _reporters.c.language,
-           _reporters.c.name.is_(None).label("nameless"))
-    .join(_reporters, _reporters.c.id == _identities.c.reporter_id)
-    .where(_identities.c.channel == bindparam("channel"), _identities.c.address_hash == bindparam("digest"))
-)
-_ADD_REPORTER = insert(_reporters).returning(_reporters.c.id)
-_ADD_IDENTITY = insert(_identities).returning(_identities.c.id)
 _NAME_REPORTER = update(_reporters).where(_reporters.c.id == bindparam("reporter_id")).values(name=bindparam("name"))
 _STOP_SENDER = update(_identities).where(_identities.c.id == bindparam("sender_id")).values(
     stopped_at=bindparam("stopped_at"), stop_reason=bindparam("stop_reason"))
@@ -104,8 +96,9 @@ _ADD_IDENTITIES = insert(_identities).returning(_identities.c.id, sort_by_parame
 
 
 def find_or_add_senders(session: Session, contacts: list[Contact]) -> dict[tuple[str, str], Sender]:
-    """`find_or_add_sender` for a batch of messages, by (channel, address hash): those known read in one statement,
-    the new ones added in two (their reporters, then their identities), whatever the batch's size."""
+    """The senders of a batch of messages as the worker meets them, by (channel, address hash), added on first
+    contact: those known read in one statement, the new ones added in two (their reporters, then their
+    identities), whatever the batch's size."""
     wanted: dict[tuple[str, str], Contact] = {}
     for contact in contacts:  # a sender met twice: the name, should any of their messages give it
         key = (contact.channel, contact_hash(contact.channel, contact.address))
@@ -137,23 +130,6 @@ def find_or_add_senders(session: Session, contacts: list[Contact]) -> dict[tuple
             senders[(channel, digest)] = Sender(sender_id, reporter_id, contact.address.strip(), digest, None,
                                                 contact.language)
     return senders
-
-
-def find_or_add_sender(session: Session, contact: Contact) -> Sender:
-    """`find_or_add_contact` for the worker's hot path: the sender on this channel, added on first contact."""
-    digest = contact_hash(contact.channel, contact.address)
-    found = session.connection().execute(_SENDER, {"channel": contact.channel, "digest": digest}).first()
-    if found is not None:
-        if found.nameless and contact.name:
-            session.connection().execute(_NAME_REPORTER, {"reporter_id": found.reporter_id, "name": contact.name})
-        return Sender(found.id, found.reporter_id, contact.address.strip(), digest, found.stopped_at, found.language)
-    now = utcnow()
-    reporter_id = session.connection().execute(_ADD_REPORTER, {"name": contact.name, "language": contact.language,
-                                                  "created_at": now}).scalar_one()
-    sender_id = session.connection().execute(_ADD_IDENTITY, {
-        "reporter_id": reporter_id, "channel": contact.channel, "address": contact.address.strip(),
-        "address_hash": digest, "created_at": now}).scalar_one()
-    return Sender(sender_id, reporter_id, contact.address.strip(), digest, None, contact.language)
 
 
 def stop_sender(session: Session, sender: Sender, reason: str | None) -> None:
