@@ -6,7 +6,6 @@ flushed (what they insert refers to rows already written), and the commit flushe
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -17,7 +16,21 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, Insert, Select, bindparam, create_engine, event, inspect, select, text, union_all, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
@@ -137,20 +150,29 @@ def unit_of_work(target: Database | Session) -> Iterator[Session]:
             yield session
 
 
-def claim_statements(build, table) -> dict[tuple[str, bool], Any]:
-    """The claim statements of `table`, built once (building one costs more than running it): `build(some_channels,
-    lease_ran_out)` selects the table's columns and binds `:now`, `:limit` and, when asked, `:channels`. Rows whose
-    lease ran out and fresh rows are found by two SELECTs, so that each walks its own index in order and stops at
-    `limit` (one SELECT with an OR of both read every waiting row, behind a backlog). On PostgreSQL both go in the
-    one statement that leases what they found (`_claim_in_one`); SQLite runs them, then the lease's UPDATE."""
-    statements = {("sqlite", some, ran_out): build(some, ran_out) for some in (False, True) for ran_out in (False, True)}
-    for some in (False, True):
-        statements[("postgresql", some, True)] = _claim_in_one(table, statements[("sqlite", some, True)],
-                                                              statements[("sqlite", some, False)])
-    return statements
+@dataclass(frozen=True)
+class ClaimStatements:
+    """A table's claim statements (`claim_statements`), built once: building one costs more than running it."""
+
+    selects: dict[tuple[bool, bool], Select]  # (some channels, lease ran out) → the rows SQLite claims
+    lease: Update  # SQLite: the lease taken on the rows those found
+    in_one: dict[bool, Update]  # some channels → PostgreSQL's whole claim in one statement (`_claim_in_one`)
 
 
-def _claim_in_one(table, ran_out: Select, fresh: Select):
+def claim_statements(build, table) -> ClaimStatements:
+    """The claim statements of `table`: `build(some_channels, lease_ran_out)` selects the table's columns and binds
+    `:now`, `:limit` and, when asked, `:channels`. Rows whose lease ran out and fresh rows are found by two SELECTs,
+    so that each walks its own index in order and stops at `limit` (one SELECT with an OR of both read every
+    waiting row, behind a backlog). On PostgreSQL both go in the one statement that leases what they found; SQLite
+    runs them, then the lease's UPDATE."""
+    selects = {(some, ran_out): build(some, ran_out) for some in (False, True) for ran_out in (False, True)}
+    lease = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+             .values(status=bindparam("status"), claimed_until=bindparam("until"), attempts=table.c.attempts + 1))
+    return ClaimStatements(selects, lease, {some: _claim_in_one(table, selects[(some, True)], selects[(some, False)])
+                                            for some in (False, True)})
+
+
+def _claim_in_one(table, ran_out: Select, fresh: Select) -> Update:
     """PostgreSQL's claim in one statement, its own transaction (one round trip instead of five): the rows whose
     lease ran out, then fresh ones, up to `:limit` in all (a CTE is read only as far as the UPDATE asks), locked as
     they are read and skipped when another claim holds them; each leased, and returned with the status it had."""
@@ -180,37 +202,29 @@ class Claimed:
             raise AttributeError(name) from None
 
 
-def claim_rows(db: Database, statements: dict[tuple[str, bool, bool], Any], table, status: str, lease: timedelta,
-               limit: int, channels: tuple[str, ...] | None = None) -> list[Claimed]:
-    """Claim `table`'s rows by `claim_statements` (`FOR UPDATE SKIP LOCKED`: those whose lease ran out first, they
-    are the oldest work, then fresh ones) and lease what they found: status, lease end, one more attempt."""
+def claim_rows(db: Database, statements: ClaimStatements, status: str, lease: timedelta, limit: int,
+               channels: tuple[str, ...] | None = None) -> list[Claimed]:
+    """Claim a table's rows by its `claim_statements` (`FOR UPDATE SKIP LOCKED`: those whose lease ran out first,
+    they are the oldest work, then fresh ones) and lease what they found: status, lease end, one more attempt."""
     now = utcnow()
     until, some = now + lease, channels is not None
     params = {"now": now, "limit": limit} | ({"channels": list(channels)} if some else {})
     if db.dialect == "postgresql":
         with db.statement() as connection:
-            rows = connection.execute(statements[("postgresql", some, True)],
-                                      params | {"status": status, "until": until}).mappings().all()
-        rows = sorted(rows, key=lambda row: (row["was"] != status, row["id"]))  # as SQLite's: ran out first
+            rows = connection.execute(statements.in_one[some], params | {"status": status, "until": until}).mappings()
+            rows = sorted(rows, key=lambda row: (row["was"] != status, row["id"]))  # as SQLite's: ran out first
         return [Claimed({key: value for key, value in row.items() if key != "was"}, reclaimed=row["was"] == status)
                 for row in rows]
     with db.core() as connection:
-        rows = list(connection.execute(statements[("sqlite", some, True)], params).mappings())
+        rows = list(connection.execute(statements.selects[(some, True)], params).mappings())
         if len(rows) < limit:
-            rows += connection.execute(statements[("sqlite", some, False)], params | {"limit": limit - len(rows)}).mappings()
+            rows += connection.execute(statements.selects[(some, False)],
+                                       params | {"limit": limit - len(rows)}).mappings()
         if not rows:
             return []
-        connection.execute(_lease_statement(table), {"ids": [row["id"] for row in rows], "status": status,
-                                                     "until": until})
+        connection.execute(statements.lease, {"ids": [row["id"] for row in rows], "status": status, "until": until})
     return [Claimed(dict(row) | {"status": status, "claimed_until": until, "attempts": row["attempts"] + 1},
                     reclaimed=row["status"] == status) for row in rows]
-
-
-@functools.cache
-def _lease_statement(table):
-    """The claim's UPDATE of a table, built once (building one costs about as much as running it)."""
-    return (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
-            .values(status=bindparam("status"), claimed_until=bindparam("until"), attempts=table.c.attempts + 1))
 
 
 def insert_ignoring_repeats(model, unique_columns: list[str], returning) -> dict[str, Insert]:

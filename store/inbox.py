@@ -142,7 +142,7 @@ def claim_inbound(db: Database, limit: int = 10, lease: timedelta = timedelta(se
                   channels: tuple[str, ...] | None = None) -> list[Claimed]:
     """Claim up to `limit` messages: each the oldest unfinished one of its sender; only those of `channels`
     when given (a worker with some adapters only, e.g. `run.py chat` beside a serving gateway)."""
-    return claim_rows(db, _CLAIMS, InboundMessage.__table__, "processing", lease, limit, channels)
+    return claim_rows(db, _CLAIMS, "processing", lease, limit, channels)
 
 
 _RENEW = update(InboundMessage).where(

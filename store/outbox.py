@@ -93,7 +93,7 @@ def claim_due_outbound(db: Database, limit: int = 20, lease: timedelta = timedel
     waited for. A citizen's messages go one at a time, in order: none is claimed while an earlier one to the
     same contact is unsent. A row `reclaimed` from a dead sender (its lease ran out while 'sending') may have been
     taken by the provider already."""
-    return claim_rows(db, _CLAIMS, OutboundMessage.__table__, "sending", lease, limit, channels)
+    return claim_rows(db, _CLAIMS, "sending", lease, limit, channels)
 
 
 @dataclass(frozen=True)
