@@ -112,7 +112,7 @@ def record_inbound_in(target: Session | Connection, channel: str, provider_messa
     """`record_inbound` inside the caller's transaction (a poller moves its cursor in the same one)."""
     connection = connection_of(target)  # on PostgreSQL the statement wakes idle workers too, once it commits
     values = _record_values(channel, provider_message_id, payload, sender_hash)
-    return connection.execute(_RECORD[connection.dialect.name], values).first() is not None
+    return bool(connection.execute(_RECORD[connection.dialect.name], values).all())  # read to its end: see statement()
 
 
 def _claim_statement(some_channels: bool, lease_ran_out: bool):

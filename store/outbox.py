@@ -127,7 +127,7 @@ def _record_results(db: Database, results: list[SendResult], give_up_after: time
     failed = [result for result in results if result.error is not None]
     # the common case, everything sent: one Core UPDATE by primary key, without an ORM session (on PostgreSQL in
     # autocommit, without BEGIN and COMMIT; written again after a dropped connection, an outcome changes nothing)
-    with db.statement() if not failed else db.transaction() as target:
+    with db.statement(rows=len(sent)) if not failed else db.transaction() as target:
         if sent:
             now = utcnow()
             connection_of(target).execute(_SENT, [{"message_id": r.message_id, "provider_id": r.provider_message_id,

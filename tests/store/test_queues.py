@@ -152,3 +152,43 @@ def test_sent_delivered_and_a_stopped_contact(db):
         assert session.get(OutboundMessage, first.id).status == "delivered"
         assert session.get(OutboundMessage, second.id).status == "failed"
         assert session.get(ContactIdentity, contact_id).stopped_at is not None
+
+
+def test_a_webhooks_message_is_committed_when_recording_returns(db):
+    """`record_entries` runs its one statement in autocommit (no BEGIN, no COMMIT of its own): when it returns, the
+    message is on disk for every other connection and no transaction is left holding SQLite's write lock."""
+    import sqlite3
+
+    from bots.base import InboxEntry
+    from store.inbox import record_entries
+
+    assert record_entries(db, "sms", [InboxEntry("SM-durable", {"From": "+62811", "Body": "got mampet"}, "+62811")]) == 1
+    if db.dialect == "sqlite":
+        other = sqlite3.connect(db.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once ("database is locked") if a write were still open
+            assert other.execute("SELECT provider_message_id FROM inbound_messages").fetchall() == [("SM-durable",)]
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    else:
+        with db.engine.connect() as other:
+            assert other.exec_driver_sql("SELECT provider_message_id FROM inbound_messages").all() == [("SM-durable",)]
+
+
+def test_a_statement_over_several_rows_is_all_or_nothing_on_sqlite(db):
+    """An executemany in `Database.statement(rows=…)` is one transaction on SQLite (in autocommit every row would
+    be committed, and synced, alone): a row that fails takes the rows before it back."""
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL: the outcomes' executemany may commit row by row; each is the same written twice")
+    from sqlalchemy.exc import IntegrityError
+
+
+    table = InboundMessage.__table__
+    rows = [{"channel": "sms", "provider_message_id": pid, "payload": {}, "status": "pending", "attempts": 0,
+             "received_at": utcnow()} for pid in ("SM-a", "SM-b", "SM-a")]
+    with pytest.raises(IntegrityError):
+        with db.statement(rows=len(rows)) as connection:
+            connection.execute(table.insert(), rows)
+    with db.transaction() as session:
+        assert session.scalars(select(InboundMessage.provider_message_id)).all() == [], "nothing half-written"
