@@ -151,6 +151,7 @@ def start_scheduler(app: Flask, telegram_polling: bool = False, with_worker: boo
             log.debug("could not wake the worker")
 
     app.extensions["lapor.wake"] = wake
+    app.extensions["lapor.handover"] = worker.handover
     return scheduler
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from bots.base import Adapter
+from bots.base import Adapter, Incoming
 from gateway.config import Config
 from normalizer.core import Normalizer
 from normalizer.geocoder import JakartaGazetteer
@@ -36,8 +36,12 @@ def services() -> Services:
     return current_app.extensions["lapor"]
 
 
-def wake_worker() -> None:
-    """A message just landed in the inbox: run the in-process worker now, not at its next tick."""
+def wake_worker(channel: str | None = None, parsed: dict[str, list[Incoming]] | None = None) -> None:
+    """A message just landed in the inbox: run the in-process worker now, not at its next tick, with what the
+    webhook parsed of it already (by provider message id: `gateway/handover.py`)."""
+    handover = current_app.extensions.get("lapor.handover")
+    if handover is not None and parsed:
+        handover.hand(channel, parsed)
     wake = current_app.extensions.get("lapor.wake")
     if wake:
         wake()

@@ -36,10 +36,11 @@ def receive(channel: str):
     if not adapter.verify(url, dict(request.headers), form, request.get_data(cache=True)):
         abort(403, "signature or secret missing or wrong")  # before a forged body is parsed
     payload = form if adapter.webhook.payload == "form" else _json_body()
-    entries, deliveries = _readable_or_400(adapter, payload)
+    entries, parsed, deliveries = _readable_or_400(adapter, payload)
     if entries:
-        record_entries(services().db, adapter.channel, entries)
-        wake_worker()
+        stored = record_entries(services().db, adapter.channel, entries)
+        # what was parsed is handed to the worker only when every message is new (a repeat's stored payload rules)
+        wake_worker(adapter.channel, parsed if stored == len(entries) else None)
     for delivery in deliveries:
         record_delivery(services().db, adapter.channel, delivery.provider_message_id, delivery.delivered,
                         delivery.error)
@@ -78,11 +79,10 @@ def _readable_or_400(adapter, payload):
         abort(400, "a webhook may not contain NUL characters or unpaired surrogates, nor nest deeper than 50 levels")
     try:
         entries, deliveries = adapter.entries(payload), adapter.deliveries(payload)
-        for entry in entries:
-            adapter.parse(entry.payload)
+        parsed = {entry.provider_message_id: adapter.parse(entry.payload) for entry in entries}
     except Exception:  # any shape the provider's own parser refuses (a string where an object belongs…)
         abort(400, f"expected a {adapter.channel} webhook in the provider's format")
     for provider_id in [entry.provider_message_id for entry in entries] + [d.provider_message_id for d in deliveries]:
         if not PROVIDER_ID.fullmatch(provider_id):
             abort(400, "not a provider message id")
-    return entries, deliveries
+    return entries, parsed, deliveries

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bots.base import Adapter, Incoming, PermanentError, RetryableError
 from gateway.conversation import Context, Reply, State, Turn, handle
+from gateway.handover import ParsedHandover
 from gateway.mentions import handle_mention
 from gateway.officers import may_be_officer, officer_turn
 from gateway.reporting import Reporting
@@ -83,6 +84,7 @@ class Worker:
         self.reporting = Reporting(services)  # what a conversation decided, carried out in the store
         self._partial_claim_at = float("-inf")  # when the last inbox claim found less than a batch (monotonic)
         self.outbox = OutboxSender(services, adapters, channels)  # stage 3: the replies out
+        self.handover = ParsedHandover()  # what this process's webhooks parsed already
 
     def run_once(self) -> int:
         """Handle a batch of the inbox, then send every reply that is due before taking more (a batch makes more
@@ -156,7 +158,9 @@ class Worker:
         adapter = self.adapters.get(message.channel)
         if adapter is None:
             raise LookupError(f"no adapter for channel {message.channel}")
-        incomings = adapter.parse(message.payload)
+        incomings = self.handover.take(message.channel, message.provider_message_id)
+        if incomings is None:
+            incomings = adapter.parse(message.payload)
         flooding = over_limit and not any(may_be_officer(self.services.config, incoming) for incoming in incomings)
         turns = [(incoming, Downloads() if flooding else self._download(adapter, incoming)) for incoming in incomings]
         return Ready(message.id, adapter, turns, self._geocoder_for(message, adapter, turns), flooding)

@@ -180,6 +180,23 @@ def test_a_repeated_message_is_answered_once(provider, row):
     assert len(row.replies(provider)) == 1
 
 
+@pytest.mark.parametrize("row", ROWS, ids=[row.channel for row in ROWS])
+def test_the_worker_of_the_same_process_takes_the_webhooks_parse(provider, row, monkeypatch):
+    """As in `run.py serve`, what the webhook parsed is handed to the worker (`gateway/handover.py`), which does not
+    parse the stored payload again. A repeated delivery hands nothing over: the payload stored first is the message."""
+    provider.client.application.extensions["lapor.handover"] = provider.worker.handover  # as jobs.start_scheduler
+    adapter, parsed = provider.worker.adapters[row.channel], []
+    parse = adapter.parse
+    monkeypatch.setattr(adapter, "parse", lambda payload: parsed.append(payload) or parse(payload))
+    number = str(next(NUMBERS))
+    assert row.post(provider, "halo", number).status_code == 200
+    assert row.post(provider, "Lampu jalan mati udah seminggu", number).status_code == 200  # its id again
+    drain(provider.worker)
+    assert len(parsed) == 2, "each post parsed once, by the webhook"
+    [reply] = row.replies(provider)
+    assert reply.startswith("Halo!"), "the message stored first is the one answered"
+
+
 @pytest.mark.parametrize("row", [row for row in ROWS if row.report_delivery], ids=lambda row: row.channel)
 def test_delivery_reports_are_recorded(provider, row, units_db):
     say(provider, row, "halo")

@@ -6,6 +6,7 @@ import pytest
 
 from bots.base import Capabilities
 from gateway import jobs
+from gateway.handover import ParsedHandover
 
 
 class Channel:
@@ -41,7 +42,7 @@ def started(app, monkeypatch):
         watched["stop"].set()
 
 
-def test_every_job_runs_at_its_configured_interval(started, config):
+def test_every_job_runs_at_its_configured_interval(started, config, app):
     start, watched = started
     scheduler = start()
     intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
@@ -49,6 +50,7 @@ def test_every_job_runs_at_its_configured_interval(started, config):
     assert intervals == {"worker": every.worker, "reminders": every.reminders, "notifications": every.notifications,
                          "cases": every.cases, "poll:x": every.polling["x"], "category-settings": every.cases}
     assert watched["started"].wait(5), "the mailbox watcher runs in its own thread"
+    assert isinstance(app.extensions["lapor.handover"], ParsedHandover), "webhooks hand their parse over"
     assert watched["interval"] == every.mailbox and isinstance(watched["stop"], threading.Event)
 
 
@@ -56,7 +58,7 @@ def test_web_only_processes_leave_the_worker_to_run_py_worker(started, app):
     start, _ = started
     scheduler = start(with_worker=False)
     assert "worker" not in {job.id for job in scheduler.get_jobs()} and "notifications" in {j.id for j in scheduler.get_jobs()}
-    assert "lapor.wake" not in app.extensions
+    assert "lapor.wake" not in app.extensions and "lapor.handover" not in app.extensions, "no worker to hand to"
 
 
 def test_providers_that_take_it_by_api_are_told_the_one_webhook_route(app):
