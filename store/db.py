@@ -88,7 +88,8 @@ class Database:
         autocommit, so the statement is its own transaction without a BEGIN and a COMMIT (on PostgreSQL two round
         trips; on SQLite about 0.1 ms). On SQLite a statement run for several `rows` (an executemany) is one
         `core()` transaction instead: in autocommit SQLite would commit, and sync to disk, every row. Read what a
-        statement returns to its end (`all()`, not `first()`): SQLite commits when the statement finishes."""
+        statement returns to its end (`all()`, not `first()`) inside the block: SQLite commits when the statement
+        finishes; one left unfinished keeps the write lock, and an error in the commit its reset does is lost."""
         if self._autocommit is None or (rows > 1 and self.dialect == "sqlite"):
             with self.core() as connection:
                 yield connection

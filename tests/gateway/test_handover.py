@@ -22,3 +22,15 @@ def test_parses_nobody_takes_give_way_oldest_first():
     for number in range(5):
         handover.hand("sms", {f"SM{number}": parsed(number)})
     assert [handover.take("sms", f"SM{number}") is not None for number in range(5)] == [False, False, True, True, True]
+
+
+def test_a_parse_nobody_takes_goes_after_a_lease_not_only_when_crowded_out():
+    """Entries hold what citizens wrote in plain text: one another process's worker made unneeded does not stay."""
+    now = [0.0]
+    handover = ParsedHandover(max_age=60, clock=lambda: now[0])
+    handover.hand("sms", {"SM1": parsed(1), "SM2": parsed(2)})
+    now[0] = 61
+    assert handover.take("sms", "SM1") is None, "too old to be taken"
+    handover.hand("sms", {"SM3": parsed(3)})
+    assert len(handover) == 1, "the old one left (SM2) let go at the next hand-over"
+    assert handover.take("sms", "SM3") == parsed(3)
