@@ -48,9 +48,14 @@ def normalise_url(url: str | URL) -> URL:
     parsed = make_url(str(url).replace("postgres://", "postgresql://", 1) if isinstance(url, str) else url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() == "sqlite" and not _in_memory(parsed):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     return parsed
+
+
+def _in_memory(url: URL) -> bool:
+    """An SQLite database in memory: one per connection pool, never shared with another engine."""
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
 class Database:
@@ -68,9 +73,8 @@ class Database:
         self._writer = threading.RLock() if self.dialect == "sqlite" else nullcontext()
         # Single statements (`statement()`) run on a pool of their own, in autocommit from the start (not for an
         # SQLite database in memory: a second engine would open a second database)
-        self._autocommit = (_create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=4)
-                            if self.dialect == "postgresql" or self.url.database not in (None, "", ":memory:")
-                            else None)
+        self._autocommit = (None if _in_memory(self.url)
+                            else _create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=4))
 
     @property
     def dialect(self) -> str:
@@ -256,7 +260,7 @@ def _create_engine(url: URL, **options) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        if url.database not in (None, "", ":memory:"):
+        if not _in_memory(url):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
